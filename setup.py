@@ -1,0 +1,40 @@
+"""Packaging for smb_pipeline; `pip install -e .[dev]` gives the library, the CLI and the test tools."""
+
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+version = {}
+exec(Path("smb_pipeline/__init__.py").read_text(), version)
+
+setup(
+    name="smb_pipeline",
+    version=version["__version__"],
+    description="Daily Delta tables of allowed SMB traffic from firewall-log archives, on Spark",
+    long_description=Path("README.md").read_text() if Path("README.md").exists() else "",
+    long_description_content_type="text/markdown",
+    python_requires=">=3.10",
+    packages=find_packages(include=["smb_pipeline", "smb_pipeline.*"]),
+    include_package_data=True,
+    # Delta 4.0.x is built for Spark 4.0.x (Delta's compatibility table); its jar version is
+    # pinned beside this in smb_pipeline/session.py.
+    install_requires=[
+        "pyspark==4.0.1",
+        "delta-spark==4.0.1",
+        "pyarrow==21.0.0",
+        "pyyaml==6.0.3",
+        "pydantic==2.13.4",
+    ],
+    extras_require={
+        "dev": [
+            "pytest==9.2.0",
+            "deltalake==1.1.4",
+            "ruff==0.17.6",
+        ],
+        "bench": [
+            "duckdb==2.0.1",
+            "psutil==7.2.2",
+        ],
+    },
+    entry_points={"console_scripts": ["smb-pipeline=smb_pipeline.cli:main"]},
+)

@@ -1,0 +1,225 @@
+"""Pipeline configuration: YAML parsed once, at the edge, into frozen typed objects.
+
+Unknown keys are errors, never ignored: a misspelt key in a nightly job would otherwise
+silently change what the detection sees. Every error becomes one `ConfigError` line that
+names the field and the offending value, which the command line turns into exit code 2.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import os
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from smb_pipeline.errors import ConfigError
+
+ExcludeMode = Literal["source", "destination", "either", "both"]
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SourceConfig(_Strict):
+    """One firewall-log archive in one vendor format."""
+
+    name: str = Field(min_length=1)
+    format: str
+    path: str = Field(min_length=1)
+    timezone: str = "UTC"
+    columns: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("format")
+    @classmethod
+    def _known_format(cls, value: str) -> str:
+        from smb_pipeline.formats import FORMATS
+
+        if value not in FORMATS:
+            raise ValueError(f"unknown format {value!r} (known: {', '.join(sorted(FORMATS))})")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as 'Europe/Paris')") from None
+        return value
+
+    @model_validator(mode="after")
+    def _known_columns(self) -> SourceConfig:
+        from smb_pipeline.formats import FORMATS
+
+        fmt = FORMATS.get(self.format)
+        if fmt is None:
+            return self
+        unknown = sorted(set(self.columns) - set(fmt.fields))
+        if unknown:
+            raise ValueError(
+                f"columns: {unknown[0]!r} is not a field of format {self.format!r} "
+                f"(fields: {', '.join(fmt.fields)})"
+            )
+        return self
+
+
+class SmbConfig(_Strict):
+    """What counts as SMB: destination ports, or application names (case-insensitive)."""
+
+    ports: tuple[int, ...] = (139, 445)
+    apps: tuple[str, ...] = ("smb", "ms-ds-smb", "netbios-ss")
+
+    @field_validator("ports")
+    @classmethod
+    def _valid_ports(cls, ports: tuple[int, ...]) -> tuple[int, ...]:
+        for port in ports:
+            if not 0 <= port <= 65535:
+                raise ValueError(f"port {port} is outside 0..65535")
+        return tuple(sorted(set(ports)))
+
+    @field_validator("apps")
+    @classmethod
+    def _lower_apps(cls, apps: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(sorted({app.strip().lower() for app in apps if app.strip()}))
+
+
+class OutputConfig(_Strict):
+    """Where the Delta tables live: `<path>/<table>`; optionally also registered in a catalog database."""
+
+    path: str = Field(min_length=1)
+    database: str | None = None
+
+    def table_path(self, table: str) -> str:
+        return f"{self.path.rstrip('/')}/{table}"
+
+
+class PipelineConfig(_Strict):
+    """The whole validated configuration of a run."""
+
+    sources: tuple[SourceConfig, ...] = Field(min_length=1)
+    company_subnets: tuple[IpNetwork, ...] = ()
+    exclude_company: ExcludeMode = "source"
+    smb: SmbConfig = SmbConfig()
+    output: OutputConfig
+    reprocess_days: int = Field(default=2, ge=0, le=60)
+    delta_packages: bool = True
+    spark: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("spark", mode="before")
+    @classmethod
+    def _stringify_spark(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in value.items()}
+        return value
+
+    @model_validator(mode="after")
+    def _unique_source_names(self) -> PipelineConfig:
+        seen: set[str] = set()
+        for source in self.sources:
+            if source.name in seen:
+                raise ValueError(f"duplicate source name {source.name!r}")
+            seen.add(source.name)
+        return self
+
+
+def parse_cidr(text: str) -> IpNetwork:
+    """Parse one CIDR strictly; host bits set are an error because they usually hide a typo."""
+    try:
+        return ipaddress.ip_network(text.strip(), strict=True)
+    except ValueError as exc:
+        raise ValueError(f"{text.strip()!r} is not a valid CIDR ({exc})") from None
+
+
+def read_subnet_file(path: Path) -> list[IpNetwork]:
+    """Read one CIDR per line; '#' starts a comment; blank lines are ignored."""
+    networks = []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        text = line.split("#", 1)[0].strip()
+        if not text:
+            continue
+        try:
+            networks.append(parse_cidr(text))
+        except ValueError as exc:
+            raise ConfigError(f"company_subnets: {path} line {number}: {exc}") from None
+    return networks
+
+
+def _resolve_file(value: str, config_dir: Path) -> Path:
+    """A relative path is looked up in the working directory first, then beside the config file."""
+    candidate = Path(value)
+    if candidate.is_absolute() or candidate.exists():
+        return candidate
+    beside = config_dir / candidate
+    return beside if beside.exists() else candidate
+
+
+def _load_subnets(raw: Any, config_dir: Path) -> list[IpNetwork]:
+    if raw is None:
+        return []
+    if isinstance(raw, str):
+        path = _resolve_file(raw, config_dir)
+        if not path.is_file():
+            raise ConfigError(f"company_subnets: file not found: {raw!r}")
+        return read_subnet_file(path)
+    if isinstance(raw, list):
+        networks = []
+        for index, item in enumerate(raw):
+            try:
+                networks.append(parse_cidr(str(item)))
+            except ValueError as exc:
+                raise ConfigError(f"company_subnets[{index}]: {exc}") from None
+        return networks
+    raise ConfigError(f"company_subnets: expected a file path or a list of CIDRs, got {raw!r}")
+
+
+def _first_error_line(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    location = ".".join(str(part) for part in error["loc"]) or "config"
+    if error["type"] == "extra_forbidden":
+        return f"{location}: unknown key (value {error['input']!r})"
+    if error["type"] == "missing":
+        return f"{location}: required key is missing"
+    message = error["msg"].removeprefix("Value error, ")
+    value = error.get("input")
+    if isinstance(value, (dict, list)) or "'" in message:
+        return f"{location}: {message}"
+    return f"{location}: {message} (value {value!r})"
+
+
+def config_from_dict(raw: Any, config_dir: Path = Path(".")) -> PipelineConfig:
+    """Validate an already parsed YAML document."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"config: expected a mapping at the top level, got {type(raw).__name__}")
+    document = dict(raw)
+    document["company_subnets"] = _load_subnets(document.get("company_subnets"), config_dir)
+    try:
+        return PipelineConfig.model_validate(document)
+    except ValidationError as exc:
+        raise ConfigError(_first_error_line(exc)) from None
+
+
+def load_config(path: str | os.PathLike[str]) -> PipelineConfig:
+    """Read and validate a YAML config file; every problem is a one-line `ConfigError`."""
+    config_path = Path(path)
+    if not config_path.is_file():
+        raise ConfigError(f"config: file not found: {str(path)!r}")
+    try:
+        raw = yaml.safe_load(config_path.read_text())
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config: {config_path} is not valid YAML: {str(exc).splitlines()[0]}") from None
+    return config_from_dict(raw, config_path.parent)
+
+
+def parse_day(text: str, field: str) -> dt.date:
+    """Parse a YYYY-MM-DD day given on the command line."""
+    try:
+        return dt.date.fromisoformat(text)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{field}: not a date in YYYY-MM-DD form (value {text!r})") from None

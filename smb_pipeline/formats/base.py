@@ -1,0 +1,248 @@
+"""The contract every source format fulfils, and the helpers formats share.
+
+A format is data plus two small functions:
+
+* `fields`: logical field name -> the vendor's default column name(s). Nested struct
+  paths are dotted (`jsonPayload.connection.src_ip`); a flat column whose name itself
+  contains dots or hyphens (`id.orig_h`, `source-address`) is found too. Several
+  candidates may be listed; the first present in the archive wins. A source's
+  `columns:` config replaces the defaults field by field.
+* `prefilter(fields, smb)`: a cheap predicate on *raw* vendor columns (IN, =, IS NOT
+  NULL, AND/OR only) that keeps every row that could be allowed SMB. It must reach
+  the Parquet scan as pushed filters, so per-row parsing runs only on its survivors.
+* `normalize(df, fields, context, keep)`: raw survivors -> the canonical columns in
+  `CANONICAL_COLUMNS` plus the pass-through columns named in `keep` (use
+  `to_canonical`). It runs only on prefilter survivors.
+
+Validation (IPs, ports, time), the exact allowed-SMB filter, the company-subnet
+exclusion and the aggregation are the core's job and are the same for every format.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql.types import DataType, StructType
+
+from smb_pipeline.errors import InputError
+
+# Canonical columns a format produces, before validation, with their types.
+# Ports stay text here so that the core can reject a bad value with the value in hand.
+CANONICAL_COLUMNS: dict[str, str] = {
+    "event_time": "timestamp",
+    "src_ip": "string",
+    "dest_ip": "string",
+    "src_port": "string",
+    "dest_port": "string",
+    "transport": "string",
+    "app": "string",
+    "action": "string",  # allowed | blocked | teardown (CIM); null when unknown
+    "vendor_action": "string",
+    "bytes_in": "bigint",  # server -> client
+    "bytes_out": "bigint",  # client -> server
+    "dvc": "string",
+    "rule": "string",
+    "session_id": "string",
+    # Non-null when the vendor logs one session in several records (start + end): rows
+    # with the same key on the same day count as one connection. Null: the row is one.
+    "session_key": "string",
+    "direction": "string",  # the vendor's own hint, kept for analysts
+}
+
+
+@dataclass(frozen=True)
+class FormatContext:
+    """What a normalizer needs to know about its source."""
+
+    source: str
+    timezone: str = "UTC"
+    smb_ports: tuple[int, ...] = (139, 445)
+    smb_apps: tuple[str, ...] = ()
+
+
+class Fields:
+    """Resolves logical field names to the columns of one archive."""
+
+    def __init__(
+        self,
+        format_name: str,
+        source: str,
+        resolved: Mapping[str, str | None],
+        types: Mapping[str, DataType] | None = None,
+    ):
+        self.format_name = format_name
+        self.source = source
+        self._resolved = dict(resolved)
+        self._types = dict(types or {})
+
+    def type(self, name: str) -> DataType | None:
+        """The archive's data type for a field, or None when absent."""
+        return self._types.get(name)
+
+    def isin(self, name: str, values: tuple[int, ...] | list[str] | tuple[str, ...]) -> Column:
+        """A pushable IN on a raw column, with literals of the column's own type.
+
+        Comparing a string column with int literals would make Spark cast the column,
+        and a cast column is no longer a Parquet filter.
+        """
+        data_type = self._types.get(name)
+        if data_type is None:
+            return F.lit(False)
+        if data_type.simpleString() == "string":
+            literals: list[object] = [str(value) for value in values]
+        else:
+            literals = list(values)
+        return F.col(self._resolved[name]).isin(literals)  # type: ignore[index]
+
+    def has(self, name: str) -> bool:
+        return self._resolved.get(name) is not None
+
+    def name(self, name: str) -> str | None:
+        """The archive's column path for a field, or None when absent."""
+        return self._resolved.get(name)
+
+    def col(self, name: str, cast: str | DataType | None = None) -> Column:
+        """The field's column, or a typed null when the archive lacks this optional field."""
+        path = self._resolved.get(name)
+        column = F.col(path) if path is not None else F.lit(None)
+        if cast is not None:
+            column = column.cast(cast)
+        return column
+
+
+def _quote(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+def _lookup(schema: StructType, candidate: str) -> tuple[str, DataType] | None:
+    """A column path usable in F.col for a flat or nested field, and its type, if it exists."""
+    if candidate in schema.fieldNames():
+        return _quote(candidate), schema[candidate].dataType
+    parts = candidate.split(".")
+    current: DataType = schema
+    for part in parts:
+        if not isinstance(current, StructType) or part not in current.fieldNames():
+            return None
+        current = current[part].dataType
+    return ".".join(_quote(part) for part in parts), current
+
+
+@dataclass(frozen=True)
+class SourceFormat:
+    """One input format: its default columns, cheap prefilter and normalizer."""
+
+    name: str
+    fields: Mapping[str, tuple[str, ...]]
+    required: frozenset[str]
+    prefilter: Callable[[Fields, FormatContext], Column]
+    normalize: Callable[[DataFrame, Fields, FormatContext, tuple[str, ...]], DataFrame]
+    smb_apps: frozenset[str] = field(default_factory=frozenset)
+    description: str = ""
+
+    def resolve(self, schema: StructType, source: str, overrides: Mapping[str, str], where: str) -> Fields:
+        """Find each field's column in an archive's schema; a missing required one is an InputError."""
+        resolved: dict[str, str | None] = {}
+        types: dict[str, DataType] = {}
+        for logical, defaults in self.fields.items():
+            candidates = (overrides[logical],) if logical in overrides else defaults
+            found = next((hit for hit in (_lookup(schema, c) for c in candidates) if hit), None)
+            if found is None and logical in self.required:
+                raise InputError(
+                    f"source {source!r} ({self.name}): required column {' or '.join(map(repr, candidates))} "
+                    f"(field {logical!r}) is missing in {where}; columns present: {', '.join(schema.fieldNames())}"
+                )
+            resolved[logical] = found[0] if found else None
+            if found:
+                types[logical] = found[1]
+        return Fields(self.name, source, resolved, types)
+
+
+def to_canonical(df: DataFrame, columns: Mapping[str, Column], keep: tuple[str, ...]) -> DataFrame:
+    """Select the canonical columns (typed, missing ones null) plus the core's pass-through columns."""
+    unknown = set(columns) - set(CANONICAL_COLUMNS)
+    if unknown:
+        raise ValueError(f"not canonical columns: {sorted(unknown)}")
+    selected = [F.col(_quote(name)) for name in keep]
+    for name, type_name in CANONICAL_COLUMNS.items():
+        expression = columns.get(name, F.lit(None))
+        selected.append(expression.cast(type_name).alias(name))
+    return df.select(*selected)
+
+
+def raw_variants(values: set[str] | frozenset[str] | tuple[str, ...]) -> list[str]:
+    """Spellings of vocabulary values as archives write them, for pushable IN filters.
+
+    Parquet filters compare bytes, so a case-insensitive match is pushed down as the
+    usual spellings (lower, UPPER, Capitalized, as given); the exact case-insensitive
+    test runs again after normalization.
+    """
+    spellings: set[str] = set()
+    for value in values:
+        spellings.update({value, value.lower(), value.upper(), value.capitalize(), value.title()})
+    return sorted(spellings)
+
+
+def port_text(column: Column) -> Column:
+    """A port column as text, whatever its archive type (int, long, numeric string)."""
+    return F.trim(column.cast("string"))
+
+
+def epoch_to_timestamp(column: Column) -> Column:
+    """Epoch number -> timestamp, guessing the unit from the magnitude (s, ms, µs or ns).
+
+    FortiGate's `eventtime` changed unit between versions; magnitudes do not overlap
+    for any date between 1973 and 2286, so the guess is exact in practice.
+    """
+    value = column.cast("double")
+    seconds = (
+        F.when(F.abs(value) >= 1e17, value / 1e9)
+        .when(F.abs(value) >= 1e14, value / 1e6)
+        .when(F.abs(value) >= 1e11, value / 1e3)
+        .otherwise(value)
+    )
+    return F.timestamp_micros((seconds * 1_000_000).cast("long"))
+
+
+def local_to_utc(timestamp: Column, timezone: str) -> Column:
+    """Read a zone-less wall-clock timestamp as local time in `timezone`; return UTC."""
+    if timezone == "UTC":
+        return timestamp
+    return F.to_utc_timestamp(timestamp, timezone)
+
+
+def any_time_to_utc(column: Column, data_type: DataType, timezone: str) -> Column:
+    """Timestamp, epoch number or ISO text -> UTC timestamp.
+
+    Text with an explicit offset or 'Z' is exact; text without one is wall-clock time in
+    `timezone`. Unparseable text gives null (the core rejects the row).
+    """
+    type_name = data_type.simpleString()
+    if type_name == "timestamp":
+        return column
+    if type_name == "timestamp_ntz":
+        return local_to_utc(column.cast("timestamp"), timezone)
+    if type_name in {"tinyint", "smallint", "int", "bigint", "float", "double"} or type_name.startswith("decimal"):
+        return epoch_to_timestamp(column)
+    text = F.trim(column.cast("string"))
+    has_zone = text.rlike(r"(Z|[+-]\d{2}:?\d{2})$")
+    parsed = F.coalesce(
+        F.try_to_timestamp(text),
+        F.try_to_timestamp(text, F.lit("yyyy-MM-dd HH:mm:ss.SSSSSSXXX")),
+        F.try_to_timestamp(text, F.lit("yyyy-MM-dd'T'HH:mm:ss.SSSSSSZ")),
+        F.try_to_timestamp(text, F.lit("yyyy-MM-dd'T'HH:mm:ssZ")),
+        F.try_to_timestamp(text, F.lit("yyyy/MM/dd HH:mm:ss")),
+    )
+    numeric = text.rlike(r"^\d+(\.\d+)?$")
+    return (
+        F.when(numeric, epoch_to_timestamp(text))
+        .when(has_zone, parsed)
+        .otherwise(local_to_utc(parsed, timezone))
+    )
+
+
+def day_literal(day: dt.date) -> Column:
+    return F.lit(day.isoformat()).cast("date")

@@ -1,0 +1,25 @@
+"""Shared fixtures: one small, fast Spark session with Delta for the whole test run."""
+
+from __future__ import annotations
+
+import pytest
+
+from smb_pipeline.session import build_spark_session
+
+TEST_SPARK_CONF = {
+    "spark.sql.shuffle.partitions": "2",
+    "spark.default.parallelism": "2",
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.adaptive.enabled": "true",
+    "spark.driver.memory": "2g",
+    "spark.databricks.delta.snapshotPartitions": "2",
+}
+
+
+@pytest.fixture(scope="session")
+def spark():
+    session = build_spark_session("smb_pipeline_tests", master="local[2]", spark_conf=TEST_SPARK_CONF)
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
