@@ -246,3 +246,16 @@ def any_time_to_utc(column: Column, data_type: DataType, timezone: str) -> Colum
 
 def day_literal(day: dt.date) -> Column:
     return F.lit(day.isoformat()).cast("date")
+
+
+# IANA protocol numbers of the transports a firewall log names by number.
+PROTOCOL_NAMES: dict[int, str] = {1: "icmp", 6: "tcp", 17: "udp", 58: "ipv6-icmp"}
+
+
+def protocol_name(column: Column) -> Column:
+    """A protocol column (IANA number or name, any case) -> lower-case name; unknown numbers stay as text."""
+    text = F.lower(F.trim(column.cast("string")))
+    mapped = F.lit(None).cast("string")
+    for number, name in PROTOCOL_NAMES.items():
+        mapped = F.when(text == str(number), F.lit(name)).otherwise(mapped)
+    return F.coalesce(mapped, text)

@@ -1,0 +1,35 @@
+# smb_pipeline: `make demo` and `make test` work on a fresh machine (Python 3.10+ and Java 17).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+WORKDIR ?= ./demo
+BENCH_ROWS ?= 10000000
+PYTEST_ARGS ?=
+
+.PHONY: setup demo test check lint bench clean
+
+$(STAMP): setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/smb-pipeline demo --workdir $(WORKDIR)
+
+test: $(STAMP)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+check: lint test
+
+bench: $(STAMP)
+	BENCH_ROWS=$(BENCH_ROWS) $(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) demo spark-warehouse metastore_db derby.log .pytest_cache

@@ -1,0 +1,174 @@
+"""The `smb-pipeline` command: run, generate, demo.
+
+Errors a user can fix are one line on stderr: a bad config or date exits 2, unreadable
+input exits 1. Spark is started only after the config and arguments are valid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from smb_pipeline import __version__
+from smb_pipeline.config import PipelineConfig, load_config, parse_day
+from smb_pipeline.errors import ConfigError, InputError
+
+EXIT_CONFIG = 2
+EXIT_INPUT = 1
+
+
+def yesterday_utc() -> dt.date:
+    return dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)
+
+
+def resolve_days(args: argparse.Namespace, config: PipelineConfig) -> tuple[dt.date, dt.date]:
+    """--start/--end: exactly that range. Otherwise the target day (--date, default yesterday
+    UTC) and the `reprocess_days` before it, so late logs land in their own day."""
+    if args.start or args.end:
+        if not (args.start and args.end):
+            raise ConfigError("--start/--end: give both, or use --date")
+        if args.date:
+            raise ConfigError("--date: use either --date or --start/--end")
+        start, end = parse_day(args.start, "--start"), parse_day(args.end, "--end")
+        if end < start:
+            raise ConfigError(f"--end: {end} is before --start {start}")
+        return start, end
+    target = parse_day(args.date, "--date") if args.date else yesterday_utc()
+    return target - dt.timedelta(days=config.reprocess_days), target
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", required=True, help="YAML configuration file")
+    parser.add_argument("--date", help="target UTC day YYYY-MM-DD (default: yesterday); "
+                                       "the config's reprocess_days before it are redone too")
+    parser.add_argument("--start", help="first UTC day of an explicit range (with --end)")
+    parser.add_argument("--end", help="last UTC day of an explicit range (with --start)")
+
+
+def _session(config: PipelineConfig, master: str | None, app_name: str):
+    from smb_pipeline.session import build_spark_session
+
+    return build_spark_session(app_name, master=master, spark_conf=config.spark,
+                               delta_packages=config.delta_packages)
+
+
+def run_command(config: PipelineConfig, start: dt.date, end: dt.date, master: str | None) -> int:
+    """Build the session, run the days, print the summary."""
+    from smb_pipeline.pipeline import run_pipeline
+    from smb_pipeline.summary import format_summary
+
+    spark = _session(config, master, "smb_pipeline run")
+    result = run_pipeline(spark, config, start, end)
+    print(format_summary(result))
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    start, end = resolve_days(args, config)
+    return run_command(config, start, end, args.master)
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from smb_pipeline.generate import generate_cim_archive
+
+    first = parse_day(args.first_day, "--first-day") if args.first_day else None
+    days = generate_cim_archive(args.out, args.days, args.rows_per_day, args.seed, first)
+    print(f"wrote {len(days)} day(s) {days[0]}..{days[-1]} of cim demo data to {args.out}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Generate the demo archive under --workdir, run the job over it, print the top pairs."""
+    from smb_pipeline.generate import generate_cim_archive
+
+    workdir = Path(args.workdir).resolve()
+    config = load_config(args.config)
+    sources = [s.model_copy(update={"path": str(workdir / "archive" / s.name)}) for s in config.sources]
+    config = config.model_copy(update={"sources": tuple(sources),
+                                       "output": config.output.model_copy(update={"path": str(workdir / "lake")})})
+    days = []
+    for source in config.sources:
+        days = generate_cim_archive(source.path, args.days, args.rows_per_day, args.seed)
+        print(f"demo archive: {len(days)} day(s) of {source.format} data in {source.path}")
+    from smb_pipeline.pipeline import run_pipeline
+    from smb_pipeline.summary import format_summary
+
+    spark = _session(config, args.master, "smb_pipeline demo")
+    result = run_pipeline(spark, config, days[0], days[-1])
+    print(format_summary(result))
+    top = (
+        spark.read.format("delta").load(result.tables["smb_allowed_daily"])
+        .groupBy("src_ip", "dest_ip").sum("connection_count")
+        .withColumnRenamed("sum(connection_count)", "connections")
+        .orderBy("connections", ascending=False).limit(10)
+    )
+    print("top pairs (allowed SMB from outside the company):")
+    for row in top.collect():
+        print(f"  {row.src_ip:>40} -> {row.dest_ip:<20} {row.connections:>6} connections")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="smb-pipeline", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"smb-pipeline {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="process days of every source into the Delta tables")
+    add_run_arguments(run)
+    run.add_argument("--master", default="local[*]", help="Spark master (default local[*]); "
+                                                          "use spark-submit with jobs/ on a cluster")
+    run.set_defaults(handler=cmd_run)
+
+    generate = commands.add_parser("generate", help="write a deterministic demo archive in cim format")
+    generate.add_argument("--out", required=True, help="directory to write dt=YYYY-MM-DD/ folders into")
+    generate.add_argument("--days", type=int, default=7)
+    generate.add_argument("--rows-per-day", type=int, default=20_000)
+    generate.add_argument("--seed", type=int, default=7)
+    generate.add_argument("--first-day", help="first day YYYY-MM-DD (default: days ending yesterday UTC)")
+    generate.set_defaults(handler=cmd_generate)
+
+    demo = commands.add_parser("demo", help="generate demo data, run the job on it locally, show the top pairs")
+    demo.add_argument("--workdir", default="./demo", help="where the archive and the lake go (default ./demo)")
+    demo.add_argument("--config", default="conf/demo.yaml", help="demo configuration (default conf/demo.yaml)")
+    demo.add_argument("--days", type=int, default=3)
+    demo.add_argument("--rows-per-day", type=int, default=20_000)
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--master", default="local[*]")
+    demo.set_defaults(handler=cmd_demo)
+    return parser
+
+
+def _handle(handler, args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s",
+                        stream=sys.stderr)
+    try:
+        return handler(args)
+    except ConfigError as exc:
+        print(f"smb-pipeline: config error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except InputError as exc:
+        print(f"smb-pipeline: input error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return _handle(args.handler, args)
+
+
+def job_main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `jobs/smb_traffic_allowed.py` under spark-submit: the master comes from spark-submit."""
+    parser = argparse.ArgumentParser(prog="smb_traffic_allowed.py", description="Nightly allowed-SMB job")
+    add_run_arguments(parser)
+    args = parser.parse_args(argv)
+    args.master = None
+    return _handle(cmd_run, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

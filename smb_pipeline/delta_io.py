@@ -1,0 +1,55 @@
+"""All Delta Lake I/O: day-replacing writes, versions, rollback, catalog registration."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from delta.tables import DeltaTable
+from pyspark.sql import DataFrame, SparkSession
+
+PARTITION = "event_date"
+
+
+def table_version(spark: SparkSession, path: str) -> int | None:
+    """The current version of the Delta table at `path`, or None when there is none yet."""
+    if not DeltaTable.isDeltaTable(spark, path):
+        return None
+    return DeltaTable.forPath(spark, path).history(1).select("version").first()[0]
+
+
+def days_predicate(start: dt.date, end: dt.date) -> str:
+    return f"{PARTITION} >= '{start.isoformat()}' AND {PARTITION} <= '{end.isoformat()}'"
+
+
+def replace_days(frame: DataFrame, path: str, start: dt.date, end: dt.date) -> int:
+    """Overwrite the days start..end of a day-partitioned table with `frame`; other days stay.
+
+    Rerunning a day replaces it, never duplicates it; a day with no rows becomes empty.
+    One file per day partition: daily pair tables are small, and BI tools suffer from
+    many tiny files.
+    """
+    (
+        frame.repartition(PARTITION)
+        .write.format("delta")
+        .mode("overwrite")
+        .option("replaceWhere", days_predicate(start, end))
+        .partitionBy(PARTITION)
+        .save(path)
+    )
+    return table_version(frame.sparkSession, path)  # type: ignore[return-value]
+
+
+def restore_table(spark: SparkSession, path: str, version: int | None) -> None:
+    """Put a table back to `version`; a table this run created is emptied of this run's data."""
+    if version is None:
+        if DeltaTable.isDeltaTable(spark, path):
+            DeltaTable.forPath(spark, path).delete()
+        return
+    if table_version(spark, path) != version:
+        DeltaTable.forPath(spark, path).restoreToVersion(version)
+
+
+def register_table(spark: SparkSession, database: str, table: str, path: str) -> None:
+    """Make a path-based table visible to SQL and BI tools under `database.table`."""
+    spark.sql(f"CREATE DATABASE IF NOT EXISTS `{database}`")
+    spark.sql(f"CREATE TABLE IF NOT EXISTS `{database}`.`{table}` USING DELTA LOCATION '{path}'")

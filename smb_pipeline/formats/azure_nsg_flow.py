@@ -1,0 +1,104 @@
+"""`azure_nsg_flow`: Azure NSG flow logs (v1, v2) and VNet flow logs (v4), one flow tuple per row.
+
+Tuple positions (1-based): NSG `epoch_s,src,dst,sport,dport,T|U,I|O,A|D` and v2 adds
+`,B|C|E,pkts_s2d,bytes_s2d,pkts_d2s,bytes_d2s`; VNet `epoch_ms,src,dst,sport,dport,
+protocol_number,I|O,B|C|E|D,encryption,pkts_s2d,bytes_s2d,pkts_d2s,bytes_d2s`. The sixth
+field tells them apart: a letter (NSG) or an IANA number (VNet).
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from smb_pipeline.formats.base import (
+    FormatContext,
+    Fields,
+    SourceFormat,
+    epoch_to_timestamp,
+    port_text,
+    protocol_name,
+    to_canonical,
+)
+
+ALLOWED_DECISIONS = frozenset({"A"})  # NSG: A allowed, D denied
+FLOW_STATES = frozenset({"B", "C", "E"})  # begin, continuing, end; VNet D = denied
+STATS_STATES = frozenset({"C", "E"})  # B carries no statistics
+NSG_TRANSPORTS = {"T": "tcp", "U": "udp"}
+SMB_APPS: frozenset[str] = frozenset()  # flow tuples name no application
+
+FIELDS = {
+    "time": ("time",),
+    "rule": ("rule",),
+    "mac": ("mac", "macAddress"),
+    "flow_tuple": ("flow_tuple", "flowTuple"),
+}
+REQUIRED = frozenset({"flow_tuple"})
+
+
+def prefilter_azure_nsg_flow(fields: Fields, context: FormatContext) -> Column:
+    """`flow_tuple IS NOT NULL` and an SMB port appears as a whole field (pushed StringContains).
+
+    A superset (it also matches source port 445); normalize reads the exact positions.
+    """
+    tuple_text = fields.col("flow_tuple")
+    ports = F.lit(False)
+    for port in context.smb_ports:
+        ports = ports | tuple_text.contains(f",{port},")
+    return tuple_text.isNotNull() & ports
+
+
+def normalize_azure_nsg_flow(df: DataFrame, fields: Fields, context: FormatContext, keep: tuple[str, ...]) -> DataFrame:
+    parts = F.split(fields.col("flow_tuple"), ",")
+
+    def at(position: int) -> Column:
+        value = F.trim(F.try_element_at(parts, F.lit(position)))
+        return F.when(value != "", value)
+
+    protocol = F.upper(at(6))
+    is_vnet = protocol.rlike(r"^\d+$")
+    decision = F.when(~is_vnet, at(8))
+    state = F.upper(F.when(is_vnet, at(8)).otherwise(at(9)))
+    allowed = F.when(is_vnet, state.isin(*FLOW_STATES)).otherwise(decision == "A")
+    blocked = F.when(is_vnet, state == "D").otherwise(decision == "D")
+    action = F.when(allowed & (state == "E"), "teardown").when(allowed, "allowed").when(blocked, "blocked")
+    src, dst, sport, dport = at(2), at(3), at(4), at(5)
+    transport = F.when(is_vnet, protocol_name(protocol)).otherwise(
+        F.when(protocol == "T", NSG_TRANSPORTS["T"]).when(protocol == "U", NSG_TRANSPORTS["U"])
+    )
+    with_stats = state.isin(*STATS_STATES)
+    # B, C and E records of one flow carry the same interface and 5-tuple and nothing else
+    # in common (no flow id), so that is the key; v1 tuples have no state and count alone.
+    key = F.concat_ws("|", F.coalesce(fields.col("mac").cast("string"), F.lit("")), src, sport, dst, dport, transport)
+    return to_canonical(
+        df,
+        {
+            "event_time": epoch_to_timestamp(at(1).try_cast("double")),
+            "src_ip": src,
+            "dest_ip": dst,
+            "src_port": port_text(sport),
+            "dest_port": port_text(dport),
+            "transport": transport,
+            "action": action,
+            "vendor_action": F.concat_ws(",", decision, state),
+            # Source -> destination is the initiator's direction: client -> server.
+            "bytes_out": F.when(with_stats, at(11).try_cast("bigint")),
+            "bytes_in": F.when(with_stats, at(13).try_cast("bigint")),
+            "dvc": fields.col("mac"),
+            "rule": fields.col("rule"),
+            "session_key": F.when(state.isin(*FLOW_STATES), key),
+            "direction": F.upper(at(7)),
+        },
+        keep,
+    )
+
+
+AZURE_NSG_FLOW = SourceFormat(
+    name="azure_nsg_flow",
+    fields=FIELDS,
+    required=REQUIRED,
+    prefilter=prefilter_azure_nsg_flow,
+    normalize=normalize_azure_nsg_flow,
+    smb_apps=SMB_APPS,
+    description="Azure NSG (v1/v2) and VNet (v4) flow logs, one flow tuple per row",
+)

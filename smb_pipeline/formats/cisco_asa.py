@@ -1,0 +1,172 @@
+"""`cisco_asa`: Cisco ASA (and FTD) syslog kept as text: `timestamp`, `host`, `message`.
+
+The message is parsed with Spark's regex functions only. Built (302013 TCP / 302015 UDP)
+and access-list `permitted` / `est-allowed` (106100) are allowed; Teardown (302014 /
+302016) is the session end and shares its Built line's session key (host|connection id);
+Deny (106023 and other 106xxx, 313xxx, 710003) is blocked.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql.types import DataType
+
+from smb_pipeline.formats.base import (
+    FormatContext,
+    Fields,
+    SourceFormat,
+    any_time_to_utc,
+    local_to_utc,
+    port_text,
+    protocol_name,
+    to_canonical,
+)
+
+BUILT_IDS = frozenset({"302013", "302015"})
+TEARDOWN_IDS = frozenset({"302014", "302016"})
+ACL_ID = "106100"
+ACL_ALLOWED = frozenset({"permitted", "est-allowed"})
+# 106xxx (except 106100, which carries its own verdict), 313xxx and 710003 are denials.
+DENY_ID_PATTERN = r"^(106\d{3}|313\d{3}|710003)$"
+SMB_APPS: frozenset[str] = frozenset()  # ASA connection messages name no application
+
+FIELDS = {
+    "timestamp": ("timestamp",),
+    "host": ("host",),
+    "message": ("message",),
+}
+REQUIRED = frozenset({"timestamp", "message"})
+
+_ADDR = r"([0-9A-Fa-f.:]+)"
+# Built/Teardown: "<verb> [inbound|outbound] [Probe] TCP connection <id> for <if>:<ip>/<port> ... to <if>:<ip>/<port>"
+CONNECTION_RE = (
+    r"(Built|Teardown) (?:(inbound|outbound) )?(?:Probe )?(TCP|UDP) connection (\d+) "
+    rf"for (.+?):{_ADDR}/(\d+)\b.*? to (.+?):{_ADDR}/(\d+)"
+)
+# 106100: "access-list <acl> <verdict> <proto> <if>/<ip>(<port>) -> <if>/<ip>(<port>)"
+ACL_RE = rf"access-list (\S+) (permitted|denied|est-allowed) (\w+) (.+?)/{_ADDR}\((\d+)\) -> (.+?)/{_ADDR}\((\d+)\)"
+# 106023 and kin: "Deny <proto> src <if>:<ip>/<port> dst <if>:<ip>/<port>"
+DENY_RE = rf"Deny (\w+) src (.+?):{_ADDR}/(\d+) dst (.+?):{_ADDR}/(\d+)"
+MESSAGE_ID_RE = r"%(?:ASA|FTD|PIX)-(?:session-)?\d-(\d{6})"
+BSD_TIME_FORMATS = ("MMM d yyyy HH:mm:ss.SSS", "MMM d yyyy HH:mm:ss")
+
+
+def syslog_time_to_utc(column: Column, data_type: DataType | None, timezone: str) -> Column:
+    """Syslog time -> UTC: timestamps, ISO text, or BSD text with a year ("Nov 28 2026 03:31:34").
+
+    BSD text carries no zone, so it is wall-clock time in `timezone`. Year-less BSD text
+    ("Nov 28 03:31:34") cannot be dated and gives null (the core rejects the row).
+    """
+    if data_type is None:
+        return F.lit(None).cast("timestamp")
+    if data_type.simpleString() != "string":
+        return any_time_to_utc(column, data_type, timezone)
+    text = F.regexp_replace(F.trim(column), r"\s+", " ")
+    bsd = F.coalesce(*(F.try_to_timestamp(text, F.lit(pattern)) for pattern in BSD_TIME_FORMATS))
+    return F.coalesce(any_time_to_utc(column, data_type, timezone), local_to_utc(bsd, timezone))
+
+
+def _group(message: Column, pattern: str, index: int) -> Column:
+    """A regex group, null (not '') when the pattern does not match."""
+    value = F.regexp_extract(message, pattern, index)
+    return F.when(value != "", value)
+
+
+def prefilter_cisco_asa(fields: Fields, context: FormatContext) -> Column:
+    """`message IS NOT NULL` and the message names an SMB port and a connection or ACL verb.
+
+    Only IS NOT NULL and string `contains` (pushed as StringContains; Parquet evaluates it
+    per row group with `filterPushdown.stringPredicate`) are used: no regex before the scan.
+    The port test is a superset (/4450 matches /445); normalize parses the exact port.
+    """
+    message = fields.col("message")
+    ports = F.lit(False)
+    for port in context.smb_ports:
+        ports = ports | message.contains(f"/{port} ") | message.contains(f"/{port})") | message.contains(f"({port})")
+        ports = ports | message.endswith(f"/{port}")
+    verbs = message.contains("Built ") | message.contains("Teardown ") | message.contains("access-list ")
+    return message.isNotNull() & ports & verbs
+
+
+def normalize_cisco_asa(df: DataFrame, fields: Fields, context: FormatContext, keep: tuple[str, ...]) -> DataFrame:
+    message = fields.col("message")
+    msg_id = _group(message, MESSAGE_ID_RE, 1)
+    host = fields.col("host").cast("string")
+
+    def conn(index: int) -> Column:
+        return _group(message, CONNECTION_RE, index)
+
+    def acl(index: int) -> Column:
+        return _group(message, ACL_RE, index)
+
+    def deny(index: int) -> Column:
+        return _group(message, DENY_RE, index)
+
+    verb, direction, conn_id = conn(1), conn(2), conn(4)
+    ip1, port1, ip2, port2 = conn(6), conn(7), conn(9), conn(10)
+    # The verdict comes from the message id alone: a Built line whose endpoints do not parse
+    # stays 'allowed' with null IPs, so the core rejects it visibly instead of skipping it.
+    is_built = msg_id.isin(*BUILT_IDS)
+    is_teardown = msg_id.isin(*TEARDOWN_IDS)
+    is_acl = msg_id == ACL_ID
+    verdict = acl(2)
+    smb_ports = [str(port) for port in context.smb_ports]
+    # Both Built and Teardown list the lower-security side first. Built says who initiated:
+    # inbound = first endpoint is the client, outbound = first endpoint is the server.
+    # Teardown does not say: the endpoint on an SMB port (and only it) is taken as the server,
+    # so the teardown lands on the same (src, dest) as its Built line.
+    first_is_server = F.when(is_built, direction == "outbound").otherwise(
+        port1.isin(*smb_ports) & ~port2.isin(*smb_ports)
+    )
+    connection = is_built | is_teardown
+
+    def pick(from_conn_client: Column, from_conn_server: Column, from_acl: Column, from_deny: Column) -> Column:
+        return (
+            F.when(connection & first_is_server, from_conn_server)
+            .when(connection, from_conn_client)
+            .when(is_acl, from_acl)
+            .otherwise(from_deny)
+        )
+
+    action = (
+        F.when(is_built, "allowed")
+        .when(is_teardown, "teardown")
+        .when(is_acl & verdict.isin(*ACL_ALLOWED), "allowed")
+        .when(is_acl & (verdict == "denied"), "blocked")
+        .when(msg_id.rlike(DENY_ID_PATTERN), "blocked")
+    )
+    word = F.coalesce(verdict, verb, _group(message, r"%\S+: (\S+)", 1))
+    return to_canonical(
+        df,
+        {
+            "event_time": syslog_time_to_utc(fields.col("timestamp"), fields.type("timestamp"), context.timezone),
+            "src_ip": pick(ip1, ip2, acl(5), deny(3)),
+            "dest_ip": pick(ip2, ip1, acl(8), deny(6)),
+            "src_port": port_text(pick(port1, port2, acl(6), deny(4))),
+            "dest_port": port_text(pick(port2, port1, acl(9), deny(7))),
+            "transport": protocol_name(F.coalesce(conn(3), acl(3), deny(1))),
+            "action": action,
+            "vendor_action": F.concat_ws(":", msg_id, word),
+            # ASA reports one total for both directions ("bytes N" on Teardown): it goes to
+            # bytes_out, bytes_in stays null, so bytes_in + bytes_out is right; the split is unknown.
+            "bytes_out": F.when(is_teardown, _group(message, r" bytes (\d+)", 1).try_cast("bigint")),
+            "dvc": host,
+            "rule": acl(1),
+            "session_id": F.when(connection, conn_id),
+            "session_key": F.when(connection & conn_id.isNotNull(), F.concat_ws("|", F.coalesce(host, F.lit("")), conn_id)),
+            "direction": direction,
+        },
+        keep,
+    )
+
+
+CISCO_ASA = SourceFormat(
+    name="cisco_asa",
+    fields=FIELDS,
+    required=REQUIRED,
+    prefilter=prefilter_cisco_asa,
+    normalize=normalize_cisco_asa,
+    smb_apps=SMB_APPS,
+    description="Cisco ASA / FTD syslog kept as text (Built/Teardown/106100/Deny messages)",
+)

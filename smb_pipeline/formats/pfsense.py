@@ -1,0 +1,95 @@
+"""`pfsense`: pfSense filterlog kept as text: `timestamp`, `host`, `message` (the CSV).
+
+Field order (Netgate "Raw Filter Log Format"), 1-based after an optional `filterlog[pid]:`:
+common 1 rule, 2 sub-rule, 3 anchor, 4 tracker, 5 interface, 6 reason, 7 action,
+8 direction, 9 ip-version; IPv4: 10 tos, 11 ecn, 12 ttl, 13 id, 14 offset, 15 flags,
+16 protocol id, 17 protocol text, 18 length, 19 src, 20 dst, then for TCP/UDP 21 src
+port, 22 dst port, 23 data length; IPv6: 10 class, 11 flow label, 12 hop limit,
+13 protocol text, 14 protocol id, 15 length, 16 src, 17 dst, then 18 src port, 19 dst port.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from smb_pipeline.formats.base import FormatContext, Fields, SourceFormat, port_text, protocol_name, to_canonical
+from smb_pipeline.formats.cisco_asa import syslog_time_to_utc
+
+ALLOWED_ACTIONS = frozenset({"pass"})
+BLOCKED_ACTIONS = frozenset({"block", "reject"})
+PORT_PROTOCOLS = frozenset({"6", "17"})
+SMB_APPS: frozenset[str] = frozenset()  # filterlog names no application
+
+FIELDS = {
+    "timestamp": ("timestamp",),
+    "host": ("host",),
+    "message": ("message",),
+}
+REQUIRED = frozenset({"timestamp", "message"})
+
+# 1-based CSV positions per IP version: protocol id, protocol text, src, dst, src port, dst port.
+POSITIONS = {
+    "4": {"proto_id": 16, "proto_text": 17, "src": 19, "dst": 20, "sport": 21, "dport": 22},
+    "6": {"proto_id": 14, "proto_text": 13, "src": 16, "dst": 17, "sport": 18, "dport": 19},
+}
+PREFIX_RE = r"^.*?filterlog(\[\d+\])?:\s*"
+
+
+def prefilter_pfsense(fields: Fields, context: FormatContext) -> Column:
+    """`message IS NOT NULL`, the CSV has a `,pass,` field and an SMB port as a whole field.
+
+    Only IS NOT NULL and `contains` (pushed as StringContains) are used; a superset, as
+    ",445," may be another field: normalize reads the exact positions.
+    """
+    message = fields.col("message")
+    ports = F.lit(False)
+    for port in context.smb_ports:
+        ports = ports | message.contains(f",{port},") | message.endswith(f",{port}")
+    return message.isNotNull() & message.contains(",pass,") & ports
+
+
+def normalize_pfsense(df: DataFrame, fields: Fields, context: FormatContext, keep: tuple[str, ...]) -> DataFrame:
+    parts = F.split(F.regexp_replace(fields.col("message"), PREFIX_RE, ""), ",")
+
+    def at(position: int) -> Column:
+        value = F.trim(F.try_element_at(parts, F.lit(position)))
+        return F.when(value != "", value)
+
+    version = at(9)
+
+    def by_version(name: str) -> Column:
+        return F.when(version == "4", at(POSITIONS["4"][name])).when(version == "6", at(POSITIONS["6"][name]))
+
+    proto_id = by_version("proto_id")
+    has_ports = proto_id.isin(*PORT_PROTOCOLS)
+    action = F.lower(at(7))
+    return to_canonical(
+        df,
+        {
+            "event_time": syslog_time_to_utc(fields.col("timestamp"), fields.type("timestamp"), context.timezone),
+            # Null when the ip-version field is not 4/6 or the line is short: the core rejects it.
+            "src_ip": by_version("src"),
+            "dest_ip": by_version("dst"),
+            "src_port": port_text(F.when(has_ports, by_version("sport"))),
+            "dest_port": port_text(F.when(has_ports, by_version("dport"))),
+            "transport": protocol_name(F.coalesce(proto_id, by_version("proto_text"))),
+            "action": F.when(action.isin(*ALLOWED_ACTIONS), "allowed").when(action.isin(*BLOCKED_ACTIONS), "blocked"),
+            "vendor_action": at(7),
+            "dvc": fields.col("host"),
+            "rule": F.coalesce(at(4), at(1)),
+            "direction": at(8),
+        },
+        keep,
+    )
+
+
+PFSENSE = SourceFormat(
+    name="pfsense",
+    fields=FIELDS,
+    required=REQUIRED,
+    prefilter=prefilter_pfsense,
+    normalize=normalize_pfsense,
+    smb_apps=SMB_APPS,
+    description="pfSense filterlog CSV kept as text",
+)

@@ -1,0 +1,265 @@
+"""The nightly run: read each source, normalize, validate, filter, exclude, aggregate, write.
+
+Every row read in the requested days ends up in exactly one bucket of the summary:
+not allowed SMB, rejected (with a reason, in `rejected_events`), excluded as company
+traffic, or aggregated into `smb_allowed_daily`. A row belongs to the run of its event's
+UTC day; a row whose time is unusable belongs to its folder's day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from smb_pipeline import delta_io
+from smb_pipeline.aggregate import aggregate_daily_pairs
+from smb_pipeline.config import PipelineConfig
+from smb_pipeline.formats.base import FormatContext, day_literal
+from smb_pipeline.reader import FILE_COLUMN, FOLDER_DAY_COLUMN, SourceArchive, read_source
+from smb_pipeline.schemas import PAIRS_TABLE, REJECTS_SCHEMA, REJECTS_TABLE
+from smb_pipeline.smb_filter import is_allowed_smb
+from smb_pipeline.subnets import SubnetIndex, build_subnet_index, exclude_company_traffic
+from smb_pipeline.validate import with_validated_fields
+
+log = logging.getLogger("smb_pipeline")
+
+RAW_COLUMN = "_raw"
+CANDIDATE_COLUMN = "_candidate"
+STATUS_REJECTED = "rejected"
+STATUS_NOT_SMB = "not_allowed_smb"
+STATUS_SMB = "allowed_smb"
+
+
+@dataclass
+class SourceCounts:
+    """Where one source's rows of the run went; the last four add up to `rows_read`."""
+
+    source: str
+    rows_read: int = 0
+    not_allowed_smb: int = 0
+    rejected: int = 0
+    excluded: int = 0
+    aggregated: int = 0
+
+    @property
+    def accounted(self) -> int:
+        return self.not_allowed_smb + self.rejected + self.excluded + self.aggregated
+
+
+@dataclass
+class RunResult:
+    """What a run did, for the summary and the run log."""
+
+    start: dt.date
+    end: dt.date
+    sources: list[SourceCounts]
+    pairs_written: int
+    tables: dict[str, str]
+    versions: dict[str, int] = field(default_factory=dict)
+    elapsed_seconds: float = 0.0
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def total(self, name: str) -> int:
+        return sum(getattr(counts, name) for counts in self.sources)
+
+
+def format_context(archive: SourceArchive, config: PipelineConfig) -> FormatContext:
+    return FormatContext(
+        source=archive.config.name,
+        timezone=archive.config.timezone,
+        smb_ports=config.smb.ports,
+        smb_apps=tuple(sorted(set(config.smb.apps) | archive.format.smb_apps)),
+    )
+
+
+def with_event_date(events: DataFrame, start: dt.date) -> DataFrame:
+    """The event's UTC day; the folder's day when the time is unusable (the run's first day if
+    the archive has no day folders), so that even a row without a time belongs to one run."""
+    return events.withColumn(
+        "event_date",
+        F.coalesce(F.to_date("event_time"), F.col(FOLDER_DAY_COLUMN), day_literal(start)),
+    )
+
+
+def filter_days(events: DataFrame, start: dt.date, end: dt.date) -> DataFrame:
+    return events.filter(F.col("event_date").between(day_literal(start), day_literal(end)))
+
+
+def census(archive: SourceArchive, context: FormatContext, start: dt.date, end: dt.date) -> DataFrame:
+    """Rows of the requested days and how many pass the cheap prefilter, from a narrow scan.
+
+    Only the time and prefilter columns are decoded: Spark prunes every other column of
+    the normalizer's output.
+    """
+    flagged = archive.frame.withColumn(CANDIDATE_COLUMN, archive.format.prefilter(archive.fields, context))
+    normalized = archive.format.normalize(flagged, archive.fields, context, (CANDIDATE_COLUMN, FOLDER_DAY_COLUMN))
+    in_days = filter_days(with_event_date(normalized, start), start, end)
+    return in_days.agg(
+        F.lit(context.source).alias("source"),
+        F.count(F.lit(1)).alias("rows_read"),
+        F.count(F.when(F.col(CANDIDATE_COLUMN), 1)).alias("candidates"),
+    )
+
+
+def canonical_candidates(archive: SourceArchive, context: FormatContext) -> DataFrame:
+    """Prefilter survivors in canonical form, each with its raw row as JSON and its file."""
+    survivors = archive.frame.filter(archive.format.prefilter(archive.fields, context))
+    raw = F.to_json(F.struct(*[F.col(f"`{name}`") for name in archive.raw_columns]))
+    with_raw = survivors.withColumn(RAW_COLUMN, raw)
+    normalized = archive.format.normalize(
+        with_raw, archive.fields, context, (RAW_COLUMN, FILE_COLUMN, FOLDER_DAY_COLUMN)
+    )
+    return normalized.withColumn("source", F.lit(context.source)).withColumn(
+        "vendor_product", F.lit(archive.format.name)
+    )
+
+
+def with_status(events: DataFrame, ports: Sequence[int], apps: Sequence[str]) -> DataFrame:
+    """rejected | not_allowed_smb | allowed_smb, for validated canonical events."""
+    smb = is_allowed_smb(F.col("action"), F.col("session_key"), F.col("dest_port"), F.col("app"), ports, apps)
+    return events.withColumn(
+        "status",
+        F.when(F.col("reject_reason").isNotNull(), STATUS_REJECTED).when(smb, STATUS_SMB).otherwise(STATUS_NOT_SMB),
+    )
+
+
+def stage_events(archives: Sequence[SourceArchive], config: PipelineConfig, start: dt.date,
+                 end: dt.date) -> DataFrame:
+    """All sources' candidates of the requested days, validated, each with a status."""
+    frames = []
+    for archive in archives:
+        context = format_context(archive, config)
+        events = with_validated_fields(canonical_candidates(archive, context))
+        apps = context.smb_apps
+        frames.append(with_status(filter_days(with_event_date(events, start), start, end), config.smb.ports, apps))
+    staged = frames[0]
+    for frame in frames[1:]:
+        staged = staged.unionByName(frame)
+    return staged
+
+
+def rejects_table(staged: DataFrame) -> DataFrame:
+    rejects = staged.filter(F.col("status") == STATUS_REJECTED).select(
+        "event_date",
+        "source",
+        F.col("reject_reason").alias("reason"),
+        F.col(RAW_COLUMN).alias("raw"),
+        F.col("reject_detail").alias("detail"),
+        F.col(FILE_COLUMN).alias("file_path"),
+    )
+    return rejects.select(*[F.col(f.name).cast(f.dataType) for f in REJECTS_SCHEMA.fields])
+
+
+def _collect_counts(frame: DataFrame, key: str) -> dict[tuple[str, ...], int]:
+    """Small grouped counts (a few rows per source) brought to the driver."""
+    return {tuple(row[:-1]): row[-1] for row in frame.collect()}
+
+
+def summarize_counts(
+    census_rows: dict[tuple[str, ...], int],
+    status_rows: dict[tuple[str, ...], int],
+    kept_rows: dict[tuple[str, ...], int],
+    sources: Sequence[str],
+) -> list[SourceCounts]:
+    result = []
+    for name in sources:
+        smb = status_rows.get((name, STATUS_SMB), 0)
+        kept = kept_rows.get((name,), 0)
+        staged = sum(count for (source, _), count in status_rows.items() if source == name)
+        read = census_rows.get((name,), 0)
+        candidates = census_rows.get((name, "candidates"), 0)
+        if candidates != staged:
+            raise RuntimeError(
+                f"source {name!r}: {candidates} rows passed the prefilter but {staged} were classified; "
+                "this is a bug in the format's normalizer (rows would be lost)"
+            )
+        result.append(
+            SourceCounts(
+                source=name,
+                rows_read=read,
+                not_allowed_smb=read - candidates + status_rows.get((name, STATUS_NOT_SMB), 0),
+                rejected=status_rows.get((name, STATUS_REJECTED), 0),
+                excluded=smb - kept,
+                aggregated=kept,
+            )
+        )
+    return result
+
+
+def build_outputs(
+    spark: SparkSession, config: PipelineConfig, start: dt.date, end: dt.date, index: SubnetIndex | None = None
+) -> tuple[DataFrame, DataFrame, list[SourceCounts]]:
+    """Compute the pair table, the rejects and the counts of a run, without writing anything."""
+    index = index or build_subnet_index(spark, config.company_subnets)
+    archives = [read_source(spark, source, start, end) for source in config.sources]
+    log.info("counting rows of %d source(s) for %s..%s", len(archives), start, end)
+    census_frames = [census(a, format_context(a, config), start, end) for a in archives]
+    census_all = census_frames[0]
+    for frame in census_frames[1:]:
+        census_all = census_all.unionByName(frame)
+    census_rows: dict[tuple[str, ...], int] = {}
+    for row in census_all.collect():
+        census_rows[(row.source,)] = row.rows_read
+        census_rows[(row.source, "candidates")] = row.candidates
+
+    staged = stage_events(archives, config, start, end).persist(StorageLevel.MEMORY_AND_DISK)
+    status_rows = _collect_counts(staged.groupBy("source", "status").count(), "status")
+    smb_events = staged.filter(F.col("status") == STATUS_SMB)
+    kept = exclude_company_traffic(smb_events, index, config.exclude_company)
+    kept_rows = _collect_counts(kept.groupBy("source").count(), "source")
+    counts = summarize_counts(census_rows, status_rows, kept_rows, [s.name for s in config.sources])
+    return aggregate_daily_pairs(kept), rejects_table(staged), counts
+
+
+def write_outputs(
+    spark: SparkSession, config: PipelineConfig, start: dt.date, end: dt.date, pairs: DataFrame, rejects: DataFrame
+) -> dict[str, int]:
+    """Replace the run's days in both tables, or in neither: a failure restores what was there."""
+    tables = {name: config.output.table_path(name) for name in (PAIRS_TABLE, REJECTS_TABLE)}
+    before = {name: delta_io.table_version(spark, path) for name, path in tables.items()}
+    versions: dict[str, int] = {}
+    try:
+        versions[PAIRS_TABLE] = delta_io.replace_days(pairs, tables[PAIRS_TABLE], start, end)
+        versions[REJECTS_TABLE] = delta_io.replace_days(rejects, tables[REJECTS_TABLE], start, end)
+    except BaseException:
+        log.error("write failed; restoring the tables to their versions before the run")
+        for name, path in tables.items():
+            delta_io.restore_table(spark, path, before[name])
+        raise
+    if config.output.database:
+        for name, path in tables.items():
+            delta_io.register_table(spark, config.output.database, name, path)
+    return versions
+
+
+def run_pipeline(spark: SparkSession, config: PipelineConfig, start: dt.date, end: dt.date) -> RunResult:
+    """Process the UTC days start..end (inclusive) of every source and write both tables."""
+    if end < start:
+        raise ValueError(f"end {end} is before start {start}")
+    began = time.monotonic()
+    pairs, rejects, counts = build_outputs(spark, config, start, end)
+    pairs = pairs.persist(StorageLevel.MEMORY_AND_DISK)
+    pairs_written = pairs.count()
+    log.info("writing %d pair rows for %s..%s", pairs_written, start, end)
+    versions = write_outputs(spark, config, start, end, pairs, rejects)
+    pairs.unpersist()
+    spark.catalog.clearCache()
+    return RunResult(
+        start=start,
+        end=end,
+        sources=counts,
+        pairs_written=pairs_written,
+        tables={name: config.output.table_path(name) for name in (PAIRS_TABLE, REJECTS_TABLE)},
+        versions=versions,
+        elapsed_seconds=time.monotonic() - began,
+    )

@@ -1,0 +1,132 @@
+"""Company subnets: a small broadcast index, and the anti-join that removes company traffic.
+
+The index is reference data (hundreds of CIDRs), built on the driver with Python's
+`ipaddress`; the join runs on executors with Spark's own expressions. Each CIDR becomes
+one or more rows keyed by (family, bucket), where a bucket is the first `ipv4_bits` /
+`ipv6_bits` of an address. An event joins only the CIDRs of its own bucket (hash
+equality) and then checks the exact range (start <= ip <= end). A CIDR shorter than the
+bucket width is expanded into all the buckets it covers; the widths are chosen so that
+the expanded table stays small, which keeps a /0 or a /8 cheap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.types import StructType
+
+from smb_pipeline.schemas import schema
+
+from smb_pipeline.config import ExcludeMode, IpNetwork
+from smb_pipeline.ip import IPV4_MAPPED_PREFIX, ip_bucket, ip_family
+
+MAX_BUCKET_BITS = {4: 16, 6: 32}
+MAX_INDEX_ROWS = 1 << 17
+
+INDEX_SCHEMA: StructType = schema("family int, bucket bigint, range_start binary, range_end binary, cidr string")
+
+
+def _hex128(network: IpNetwork, address: int) -> str:
+    if network.version == 4:
+        return IPV4_MAPPED_PREFIX + f"{address:08x}"
+    return f"{address:032x}"
+
+
+def _expanded_rows(networks: Sequence[IpNetwork], bits: int) -> int:
+    return sum(1 << max(0, bits - n.prefixlen) for n in networks)
+
+
+def choose_bucket_bits(networks: Sequence[IpNetwork], family: int) -> int:
+    """The widest bucket (most bits) whose expanded index stays under MAX_INDEX_ROWS."""
+    own = [n for n in networks if n.version == family]
+    bits = MAX_BUCKET_BITS[family]
+    while bits > 0 and _expanded_rows(own, bits) > MAX_INDEX_ROWS:
+        bits -= 1
+    return bits
+
+
+def _index_rows(network: IpNetwork, bits: int) -> Iterable[tuple[int, int, bytes, bytes, str]]:
+    width = network.max_prefixlen
+    first = int(network.network_address)
+    last = int(network.broadcast_address)
+    start = bytes.fromhex(_hex128(network, first))
+    end = bytes.fromhex(_hex128(network, last))
+    top_shift = width - bits  # for IPv6 this equals taking the first 32 bits, then `bits` of them
+    for bucket in range(first >> top_shift, (last >> top_shift) + 1):
+        yield network.version, bucket, start, end, str(network)
+
+
+@dataclass(frozen=True)
+class SubnetIndex:
+    """The broadcast side of the company-subnet join, with the bucket widths it was built for."""
+
+    table: DataFrame | None
+    ipv4_bits: int
+    ipv6_bits: int
+    size: int
+
+
+def build_subnet_index(spark: SparkSession, networks: Sequence[IpNetwork]) -> SubnetIndex:
+    """Expand CIDRs into (family, bucket) rows. Overlaps are fine: any match excludes."""
+    ipv4_bits = choose_bucket_bits(networks, 4)
+    ipv6_bits = choose_bucket_bits(networks, 6)
+    if not networks:
+        return SubnetIndex(None, ipv4_bits, ipv6_bits, 0)
+    rows = []
+    for network in networks:
+        rows.extend(_index_rows(network, ipv4_bits if network.version == 4 else ipv6_bits))
+    table = spark.createDataFrame(rows, INDEX_SCHEMA).dropDuplicates(["family", "bucket", "range_start", "range_end"])
+    return SubnetIndex(table, ipv4_bits, ipv6_bits, len(rows))
+
+
+def _in_subnets_condition(events: DataFrame, index: DataFrame, hex_column: str, ipv4_bits: int,
+                          ipv6_bits: int) -> Column:
+    return (
+        (ip_family(events[hex_column]) == index["family"])
+        & (ip_bucket(events[hex_column], ipv4_bits, ipv6_bits) == index["bucket"])
+        & (F.unhex(events[hex_column]) >= index["range_start"])
+        & (F.unhex(events[hex_column]) <= index["range_end"])
+    )
+
+
+def _join_subnets(events: DataFrame, index: SubnetIndex, hex_column: str, how: str) -> DataFrame:
+    assert index.table is not None
+    subnets = F.broadcast(index.table)
+    condition = _in_subnets_condition(events, subnets, hex_column, index.ipv4_bits, index.ipv6_bits)
+    return events.join(subnets, on=condition, how=how)
+
+
+def filter_outside_subnets(events: DataFrame, index: SubnetIndex, hex_column: str) -> DataFrame:
+    """Rows whose address (a 32-hex-digit column) is in none of the subnets."""
+    if index.table is None:
+        return events
+    return _join_subnets(events, index, hex_column, "left_anti")
+
+
+def filter_inside_subnets(events: DataFrame, index: SubnetIndex, hex_column: str) -> DataFrame:
+    """Rows whose address is in at least one subnet."""
+    if index.table is None:
+        return events.limit(0)
+    return _join_subnets(events, index, hex_column, "left_semi")
+
+
+def exclude_company_traffic(events: DataFrame, index: SubnetIndex, mode: ExcludeMode) -> DataFrame:
+    """Drop company traffic, where 'company' is judged on the side(s) `mode` names.
+
+    source: the source is a company address; destination: the destination is; either: one
+    of them is; both: both are (traffic wholly inside the company).
+    """
+    if mode == "source":
+        return filter_outside_subnets(events, index, "src_ip_hex")
+    if mode == "destination":
+        return filter_outside_subnets(events, index, "dest_ip_hex")
+    if mode == "either":
+        return filter_outside_subnets(filter_outside_subnets(events, index, "src_ip_hex"), index, "dest_ip_hex")
+    # both: keep rows from outside, plus rows from inside that go outside; the two parts are disjoint.
+    from_outside = filter_outside_subnets(events, index, "src_ip_hex")
+    from_inside_to_outside = filter_outside_subnets(filter_inside_subnets(events, index, "src_ip_hex"), index,
+                                                    "dest_ip_hex")
+    return from_outside.unionByName(from_inside_to_outside)

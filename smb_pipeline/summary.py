@@ -1,0 +1,27 @@
+"""The short, human-readable summary a run prints."""
+
+from __future__ import annotations
+
+from smb_pipeline.pipeline import RunResult
+
+_COLUMNS = ("rows_read", "not_allowed_smb", "rejected", "excluded", "aggregated")
+
+
+def format_summary(result: RunResult) -> str:
+    """Days, where every row went (per source and in total), pairs written, time and tables."""
+    width = max([len("source"), len("total")] + [len(s.source) for s in result.sources])
+    header = f"  {'source':<{width}} " + " ".join(f"{name:>15}" for name in _COLUMNS)
+    lines = [
+        f"smb_pipeline run: {result.start} .. {result.end} ({result.days} day{'s' * (result.days != 1)})",
+        header,
+    ]
+    for counts in result.sources:
+        lines.append(f"  {counts.source:<{width}} " + " ".join(f"{getattr(counts, n):>15,}" for n in _COLUMNS))
+    if len(result.sources) > 1:
+        lines.append(f"  {'total':<{width}} " + " ".join(f"{result.total(n):>15,}" for n in _COLUMNS))
+    lines.append(f"pairs written: {result.pairs_written:,}")
+    lines.append(f"elapsed: {result.elapsed_seconds:.1f} s")
+    for name, path in result.tables.items():
+        version = result.versions.get(name)
+        lines.append(f"table {name}: {path}" + (f" (version {version})" if version is not None else ""))
+    return "\n".join(lines)

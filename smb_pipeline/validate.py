@@ -1,0 +1,61 @@
+"""Validation of canonical events: canonical IPs, integer ports, and a reject reason per bad row.
+
+A row that cannot be trusted is never dropped: it gets a `reject_reason` (a stable code
+for dashboards) and a `reject_detail` naming the column and the value, and the run writes
+it to the rejects table.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from smb_pipeline.ip import ip_hex, ip_text_from_hex
+
+_PORT_TEXT = r"^\d{1,5}$"
+
+
+def _valid_port(text: Column) -> Column:
+    return text.rlike(_PORT_TEXT) & (text.cast("int") <= 65535)
+
+
+def _detail(column: str) -> Column:
+    return F.format_string(f"{column} %s is not valid", F.to_json(F.struct(F.col(f"_raw_{column}").alias("v"))))
+
+
+def with_validated_fields(df: DataFrame) -> DataFrame:
+    """Canonicalize `src_ip`, `dest_ip` and ports; add `reject_reason` / `reject_detail` (null when valid).
+
+    Also keeps `src_ip_hex` / `dest_ip_hex` (128-bit keys) for the company-subnet join.
+    """
+    checked = (
+        df.withColumnRenamed("src_ip", "_raw_src_ip")
+        .withColumnRenamed("dest_ip", "_raw_dest_ip")
+        .withColumnRenamed("src_port", "_raw_src_port")
+        .withColumnRenamed("dest_port", "_raw_dest_port")
+        .withColumn("src_ip_hex", ip_hex(F.col("_raw_src_ip")))
+        .withColumn("dest_ip_hex", ip_hex(F.col("_raw_dest_ip")))
+    )
+    src_port_ok = F.col("_raw_src_port").isNull() | _valid_port(F.col("_raw_src_port"))
+    dest_port_ok = F.col("_raw_dest_port").isNull() | _valid_port(F.col("_raw_dest_port"))
+    checks = [
+        ("invalid_time", F.col("event_time").isNull(), F.lit("event time is missing or not parseable")),
+        ("invalid_src_ip", F.col("src_ip_hex").isNull(), _detail("src_ip")),
+        ("invalid_dest_ip", F.col("dest_ip_hex").isNull(), _detail("dest_ip")),
+        ("invalid_src_port", ~src_port_ok, _detail("src_port")),
+        ("invalid_dest_port", ~dest_port_ok, _detail("dest_port")),
+    ]
+    reason: Column = F.lit(None).cast("string")
+    detail: Column = F.lit(None).cast("string")
+    for code, failed, message in reversed(checks):  # the first failing check wins
+        reason = F.when(failed, F.lit(code)).otherwise(reason)
+        detail = F.when(failed, message).otherwise(detail)
+    return (
+        checked.withColumn("reject_reason", reason)
+        .withColumn("reject_detail", detail)
+        .withColumn("src_ip", ip_text_from_hex(F.col("src_ip_hex")))
+        .withColumn("dest_ip", ip_text_from_hex(F.col("dest_ip_hex")))
+        .withColumn("src_port", F.when(src_port_ok, F.col("_raw_src_port").cast("int")))
+        .withColumn("dest_port", F.when(dest_port_ok, F.col("_raw_dest_port").cast("int")))
+        .drop("_raw_src_ip", "_raw_dest_ip", "_raw_src_port", "_raw_dest_port")
+    )
