@@ -179,5 +179,5 @@ def generate_cim_archive(out: str | Path, days: int, rows_per_day: int, seed: in
 
 def write_subnet_file(path: str | Path) -> None:
     """The demo's company subnets, as a subnets file."""
-    lines = ["# Company-owned subnets of the demo (one CIDR per line)"] + list(COMPANY_SUBNETS)
+    lines = ["# Company-owned subnets of the demo (one CIDR per line)", *list(COMPANY_SUBNETS)]
     Path(path).write_text("\n".join(lines) + "\n")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql.types import StructType
 
 from smb_pipeline.config import SourceConfig
 from smb_pipeline.errors import InputError
@@ -48,6 +49,13 @@ def read_source(spark: SparkSession, source: SourceConfig, start: dt.date, end: 
                          f"{str(exc).splitlines()[0]}") from None
     partitioned = PARTITION_COLUMN in frame.columns
     raw_columns = tuple(c for c in frame.columns if c != PARTITION_COLUMN)
+    raw_schema = StructType([f for f in frame.schema.fields if f.name != PARTITION_COLUMN])
+    try:
+        fields = fmt.resolve(raw_schema, source.name, source.columns, source.path)
+    except InputError:
+        # Name a file only when needed: listing a large archive is not free.
+        fmt.resolve(raw_schema, source.name, source.columns, _describe_files(frame, source))
+        raise
     if partitioned:
         first, last = read_window(start, end)
         folder_day = F.col(PARTITION_COLUMN).cast("date")
@@ -55,12 +63,6 @@ def read_source(spark: SparkSession, source: SourceConfig, start: dt.date, end: 
     else:
         folder_day = F.lit(None).cast("date")
     frame = frame.withColumn(FILE_COLUMN, F.col("_metadata.file_path")).withColumn(FOLDER_DAY_COLUMN, folder_day)
-    try:
-        fields = fmt.resolve(frame.schema, source.name, source.columns, source.path)
-    except InputError:
-        # Name a file only when needed: listing a large archive is not free.
-        fmt.resolve(frame.schema, source.name, source.columns, _describe_files(frame, source))
-        raise
     return SourceArchive(source, fmt, fields, frame, raw_columns, partitioned)
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import time
+
 import pytest
 
 from smb_pipeline.session import build_spark_session
@@ -15,6 +18,11 @@ TEST_SPARK_CONF = {
     "spark.driver.memory": "2g",
     "spark.databricks.delta.snapshotPartitions": "2",
 }
+
+
+# Spark returns timestamps to Python in the process's local zone; tests compare UTC wall clocks.
+os.environ["TZ"] = "UTC"
+time.tzset()
 
 
 @pytest.fixture(scope="session")

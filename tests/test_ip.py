@@ -1,0 +1,65 @@
+"""IP canonicalization with Spark expressions, checked against Python's `ipaddress`."""
+
+from __future__ import annotations
+
+import ipaddress
+import random
+
+import pytest
+from pyspark.sql import functions as F
+
+from smb_pipeline.ip import canonical_ip, ip_hex
+
+pytestmark = pytest.mark.spark
+
+
+def _python_canonical(text: str | None) -> str | None:
+    if text is None:
+        return None
+    try:
+        address = ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return str(address.ipv4_mapped)
+    return str(address)
+
+
+def _random_ipv6(rng: random.Random) -> str:
+    groups = [0 if rng.random() < 0.5 else rng.getrandbits(16) for _ in range(8)]
+    address = ipaddress.IPv6Address(int("".join(f"{g:04x}" for g in groups), 16))
+    return rng.choice((str(address), address.exploded, address.exploded.upper()))
+
+
+EDGE_CASES = [
+    "10.1.2.3", "0.0.0.0", "255.255.255.255", "256.1.1.1", "1.2.3", "1.2.3.4.5", "a.b.c.d", "",
+    "::", "::1", "1::", "2001:DB8::1", "2001:db8:0:0:1:0:0:1", "2001:0db8:0000:0000:0000:0000:0000:0001",
+    "1:0:1:1:1:1:1:1", "0:0:1:0:0:0:1:0", "1:2:3:4:5:6:7::", "::2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8:9",
+    ":::", "1::2::3", "gggg::1", "12345::1", "::ffff:10.1.2.3", "::ffff:a01:203", "::ffff:0:0",
+    "2001:db8::1.2.3.4", "::1.2.3.4", "fe80::1:2:3:4", "ff02::1", " 10.0.0.1 ", "1:2:3:4:5:6:7:8",
+]
+
+
+def test_canonical_ip_matches_python_ipaddress(spark):
+    rng = random.Random(5952)
+    values = EDGE_CASES + [_random_ipv6(rng) for _ in range(200)]
+    values += [".".join(str(rng.randint(0, 255)) for _ in range(4)) for _ in range(50)]
+    frame = spark.createDataFrame([(v,) for v in values] + [(None,)], "ip string")
+    got = {row.ip: row.canonical for row in frame.select("ip", canonical_ip(F.col("ip")).alias("canonical")).collect()}
+    mismatches = {v: (got[v], _python_canonical(v)) for v in got if got[v] != _python_canonical(v)}
+    assert mismatches == {}
+
+
+def test_zero_padded_ipv4_is_read_as_decimal_and_zone_id_dropped(spark):
+    frame = spark.createDataFrame([("010.001.002.003",), ("fe80::1%eth0",)], "ip string")
+    assert [r[0] for r in frame.select(canonical_ip(F.col("ip"))).collect()] == ["10.1.2.3", "fe80::1"]
+
+
+def test_hex_key_orders_like_the_address(spark):
+    addresses = ["0.0.0.0", "10.0.0.1", "255.255.255.255", "::", "::1", "2001:db8::1", "ffff::1"]
+    frame = spark.createDataFrame([(a,) for a in addresses], "ip string")
+    hexes = {r.ip: r.hex for r in frame.select("ip", ip_hex(F.col("ip")).alias("hex")).collect()}
+    for address in addresses:
+        parsed = ipaddress.ip_address(address)
+        number = int(parsed) + (0xFFFF << 32 if parsed.version == 4 else 0)
+        assert hexes[address] == f"{number:032x}"

@@ -1,0 +1,237 @@
+"""End to end over a generated archive, with expectations computed here, independently of the pipeline.
+
+The expected pair table is derived from the Parquet files with pyarrow and Python's
+`ipaddress`, not with any of the code under test.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import re
+from collections import defaultdict
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from pyspark.sql import functions as F
+
+from smb_pipeline import delta_io
+from smb_pipeline.config import config_from_dict
+from smb_pipeline.errors import InputError
+from smb_pipeline.generate import COMPANY_SUBNETS, generate_cim_archive
+from smb_pipeline.pipeline import canonical_candidates, format_context, run_pipeline
+from smb_pipeline.reader import read_source
+from tests.plans import parquet_scans
+
+pytestmark = pytest.mark.spark
+
+FIRST_DAY = dt.date(2026, 11, 1)
+DAYS = 3
+APPS = {"smb", "ms-ds-smb", "netbios-ss"}
+NETWORKS = [ipaddress.ip_network(c) for c in COMPANY_SUBNETS]
+
+
+def _address(text):
+    """Python's reading of an address, allowing the zero-padded IPv4 the pipeline reads as decimal."""
+    if text is None:
+        return None
+    text = text.strip()
+    if re.fullmatch(r"\d{1,3}(\.\d{1,3}){3}", text):
+        text = ".".join(str(int(octet)) for octet in text.split("."))
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if address.version == 6 and address.ipv4_mapped:
+        return address.ipv4_mapped
+    return address
+
+
+def _folder_rows(archive: Path):
+    for folder in sorted(archive.glob("dt=*")):
+        folder_day = dt.date.fromisoformat(folder.name[3:])
+        for row in pq.read_table(folder).to_pylist():
+            yield folder_day, row
+
+
+def expected_run(archive: Path, start: dt.date, end: dt.date):
+    """Pairs and counts of a run, computed from the files with plain Python."""
+    pairs = defaultdict(lambda: {"count": 0, "first": None, "last": None, "bytes_in": 0, "bytes_out": 0})
+    counts = defaultdict(int)
+    for folder_day, row in _folder_rows(archive):
+        when = row["_time"]
+        day = when.date() if when is not None else folder_day
+        if not start <= day <= end:
+            continue
+        counts["rows_read"] += 1
+        action = (row["action"] or "").lower()
+        app = (row["app"] or "").lower()
+        port = row["dest_port"]
+        if action != "allowed" or not (port in (139, 445) or app in APPS):
+            counts["not_allowed_smb"] += 1
+            continue
+        src, dest = _address(row["src_ip"]), _address(row["dest_ip"])
+        if when is None or src is None or dest is None:
+            counts["rejected"] += 1
+            continue
+        if any(src.version == n.version and src in n for n in NETWORKS):
+            counts["excluded"] += 1
+            continue
+        counts["aggregated"] += 1
+        pair = pairs[(day, str(src), str(dest))]
+        pair["count"] += 1
+        naive = when.replace(tzinfo=None)
+        pair["first"] = min(pair["first"] or naive, naive)
+        pair["last"] = max(pair["last"] or naive, naive)
+        pair["bytes_in"] += row["bytes_in"]
+        pair["bytes_out"] += row["bytes_out"]
+    table = sorted(
+        (day, src, dest, p["count"], p["first"], p["last"], p["bytes_in"], p["bytes_out"])
+        for (day, src, dest), p in pairs.items()
+    )
+    return table, dict(counts)
+
+
+def _config(archive: Path, lake: Path, **extra):
+    document = {
+        "sources": [{"name": "perimeter", "format": "cim", "path": str(archive)}],
+        "company_subnets": list(COMPANY_SUBNETS),
+        "output": {"path": str(lake)},
+    }
+    document.update(extra)
+    return config_from_dict(document)
+
+
+def _pair_rows(spark, lake: Path):
+    frame = spark.read.format("delta").load(str(lake / "smb_allowed_daily"))
+    return sorted(
+        tuple(row)
+        for row in frame.select("event_date", "src_ip", "dest_ip", "connection_count", "first_seen", "last_seen",
+                                "bytes_in", "bytes_out").collect()
+    )
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("archive") / "cim"
+    generate_cim_archive(path, days=DAYS, rows_per_day=1500, seed=11, first_day=FIRST_DAY)
+    return path
+
+
+@pytest.fixture(scope="module")
+def full_run(spark, archive, tmp_path_factory):
+    lake = tmp_path_factory.mktemp("lake")
+    config = _config(archive, lake)
+    end = FIRST_DAY + dt.timedelta(days=DAYS - 1)
+    return config, lake, run_pipeline(spark, config, FIRST_DAY, end)
+
+
+def test_pair_table_matches_independent_expectation(spark, archive, full_run):
+    _, lake, result = full_run
+    expected, _ = expected_run(archive, result.start, result.end)
+    assert len(expected) > 10
+    assert _pair_rows(spark, lake) == expected
+    assert result.pairs_written == len(expected)
+
+
+def test_summary_accounts_for_every_row(archive, full_run):
+    _, _, result = full_run
+    _, counts = expected_run(archive, result.start, result.end)
+    (source,) = result.sources
+    got = {name: getattr(source, name) for name in counts}
+    assert got == counts
+    assert source.not_allowed_smb + source.rejected + source.excluded + source.aggregated == source.rows_read
+    assert min(counts.values()) > 0
+
+
+def test_rejects_keep_reason_raw_row_and_file(spark, full_run):
+    _, lake, result = full_run
+    rejects = spark.read.format("delta").load(str(lake / "rejected_events"))
+    rows = rejects.collect()
+    assert len(rows) == result.sources[0].rejected
+    reasons = {row.reason for row in rows}
+    assert reasons == {"invalid_src_ip", "invalid_dest_ip", "invalid_time"}
+    bad_src = next(row for row in rows if row.reason == "invalid_src_ip" and '"999.1.1.1"' in row.raw)
+    assert '"dest_port":445' in bad_src.raw
+    assert bad_src.file_path.endswith(".parquet") and "dt=" in bad_src.file_path
+    assert "999.1.1.1" in bad_src.detail
+
+
+def test_one_day_run_assigns_late_rows_by_event_time(spark, archive, tmp_path):
+    day = FIRST_DAY + dt.timedelta(days=1)
+    run_pipeline(spark, _config(archive, tmp_path), day, day)
+    expected, _ = expected_run(archive, day, day)
+    assert _pair_rows(spark, tmp_path) == expected
+    late = [row for row in expected if row[5].time() >= dt.time(23, 59, 50)]
+    assert late, "the archive holds events logged into the next day's folder"
+
+
+def test_rerun_replaces_days_and_gives_the_same_table(spark, archive, tmp_path):
+    config = _config(archive, tmp_path)
+    end = FIRST_DAY + dt.timedelta(days=DAYS - 1)
+    run_pipeline(spark, config, FIRST_DAY, end)
+    first = _pair_rows(spark, tmp_path)
+    rejects_first = spark.read.format("delta").load(str(tmp_path / "rejected_events")).count()
+    run_pipeline(spark, config, FIRST_DAY, end)
+    run_pipeline(spark, config, FIRST_DAY, FIRST_DAY)
+    assert _pair_rows(spark, tmp_path) == first
+    assert spark.read.format("delta").load(str(tmp_path / "rejected_events")).count() == rejects_first
+    assert delta_io.table_version(spark, str(tmp_path / "smb_allowed_daily")) == 2
+
+
+def test_tables_are_readable_by_delta_rs(full_run, spark):
+    from deltalake import DeltaTable
+
+    _, lake, result = full_run
+    pairs = DeltaTable(str(lake / "smb_allowed_daily"))
+    assert pairs.metadata().partition_columns == ["event_date"]
+    table = pairs.to_pyarrow_table()
+    assert table.num_rows == result.pairs_written
+    assert sum(table.column("connection_count").to_pylist()) == sum(
+        r.connection_count for r in spark.read.format("delta").load(str(lake / "smb_allowed_daily")).collect()
+    )
+    assert DeltaTable(str(lake / "rejected_events")).to_pyarrow_table().num_rows == result.sources[0].rejected
+
+
+def test_failed_write_leaves_tables_as_they_were(spark, archive, tmp_path, monkeypatch):
+    config = _config(archive, tmp_path)
+    run_pipeline(spark, config, FIRST_DAY, FIRST_DAY)
+    before = _pair_rows(spark, tmp_path)
+    versions = {t: delta_io.table_version(spark, str(tmp_path / t)) for t in ("smb_allowed_daily", "rejected_events")}
+    real_replace = delta_io.replace_days
+
+    def fail_on_rejects(frame, path, start, end):
+        if path.endswith("rejected_events"):
+            raise OSError("disk full")
+        return real_replace(frame, path, start, end)
+
+    monkeypatch.setattr(delta_io, "replace_days", fail_on_rejects)
+    with pytest.raises(OSError, match="disk full"):
+        run_pipeline(spark, config, FIRST_DAY, FIRST_DAY + dt.timedelta(days=2))
+    assert _pair_rows(spark, tmp_path) == before
+    restored = spark.read.format("delta").load(str(tmp_path / "smb_allowed_daily"))
+    assert restored.select(F.max("event_date")).first()[0] == FIRST_DAY
+    assert delta_io.table_version(spark, str(tmp_path / "rejected_events")) == versions["rejected_events"]
+
+
+def test_prefilter_is_pushed_to_parquet_and_folders_are_pruned(spark, archive, tmp_path):
+    config = _config(archive, tmp_path)
+    day = FIRST_DAY + dt.timedelta(days=1)
+    source = read_source(spark, config.sources[0], day, day)
+    (scan,) = parquet_scans(canonical_candidates(source, format_context(source, config)))
+    assert "In(action, [ALLOWED,Allowed,allowed])" in scan
+    assert "In(dest_port, [139,445])" in scan
+    assert "PartitionFilters: [isnotnull(dt" in scan
+    assert ">= 2026-11-01)" in scan and "<= 2026-11-03)" in scan  # one day of margin each side
+
+
+def test_missing_required_column_names_source_file_and_column(spark, tmp_path):
+    archive = tmp_path / "broken" / "dt=2026-11-01"
+    spark.createDataFrame([("1.1.1.1",)], "src_ip string").write.parquet(str(archive))
+    config = _config(tmp_path / "broken", tmp_path / "lake")
+    with pytest.raises(InputError) as error:
+        run_pipeline(spark, config, FIRST_DAY, FIRST_DAY)
+    message = str(error.value)
+    assert message.startswith("source 'perimeter' (cim): required column '_time'")
+    assert ".parquet" in message and message.endswith("columns present: src_ip")

@@ -1,0 +1,92 @@
+"""Company-subnet exclusion: each mode, edge CIDRs, overlaps, and the join strategy in the plan."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import pytest
+from pyspark.sql import functions as F
+
+from smb_pipeline.config import parse_cidr
+from smb_pipeline.ip import ip_hex
+from smb_pipeline.subnets import build_subnet_index, choose_bucket_bits, exclude_company_traffic
+
+pytestmark = pytest.mark.spark
+
+SUBNETS = [parse_cidr(c) for c in (
+    "10.0.0.0/8", "10.20.0.0/16", "10.20.1.0/24",  # overlapping
+    "192.0.2.7/32", "198.51.100.0/31", "172.16.0.0/12",
+    "2001:db8::/32", "2001:db8:c0::/48", "fd00::/8", "2001:db8:ffff::1/128",
+)]
+
+ADDRESSES = [
+    "10.0.0.0", "10.255.255.255", "11.0.0.0", "9.255.255.255", "10.20.1.200", "192.0.2.7", "192.0.2.8",
+    "198.51.100.1", "198.51.100.2", "172.31.255.255", "172.32.0.0", "203.0.113.5",
+    "2001:db8::1", "2001:db9::1", "2001:db8:ffff::1", "2001:db8:ffff::2", "fdff:ffff::1", "fe00::1",
+    "::ffff:10.1.2.3", "::ffff:11.1.2.3", "::1",
+]
+
+
+def _in_company(address: str, networks) -> bool:
+    parsed = ipaddress.ip_address(address)
+    if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped:
+        parsed = parsed.ipv4_mapped
+    return any(parsed.version == n.version and parsed in n for n in networks)
+
+
+def _events(spark, pairs):
+    frame = spark.createDataFrame(pairs, "src_ip string, dest_ip string")
+    return frame.withColumn("src_ip_hex", ip_hex(F.col("src_ip"))).withColumn("dest_ip_hex", ip_hex(F.col("dest_ip")))
+
+
+def _kept(frame):
+    return sorted((r.src_ip, r.dest_ip) for r in frame.select("src_ip", "dest_ip").collect())
+
+
+@pytest.mark.parametrize(
+    ("mode", "drop"),
+    [
+        ("source", lambda s, d: s),
+        ("destination", lambda s, d: d),
+        ("either", lambda s, d: s or d),
+        ("both", lambda s, d: s and d),
+    ],
+)
+def test_each_mode_matches_python_ipaddress(spark, mode, drop):
+    pairs = [(s, d) for s in ADDRESSES for d in ("10.20.1.5", "203.0.113.9", "2001:db8::5", "2a00::1")]
+    index = build_subnet_index(spark, SUBNETS)
+    kept = _kept(exclude_company_traffic(_events(spark, pairs), index, mode))
+    expected = sorted((s, d) for s, d in pairs if not drop(_in_company(s, SUBNETS), _in_company(d, SUBNETS)))
+    assert kept == expected
+
+
+@pytest.mark.parametrize("cidrs", [["0.0.0.0/0"], ["::/0"], ["0.0.0.0/1", "128.0.0.0/1"], ["1.2.3.4/32", "::1/128"]])
+def test_extreme_prefix_lengths(spark, cidrs):
+    networks = [parse_cidr(c) for c in cidrs]
+    index = build_subnet_index(spark, networks)
+    pairs = [(a, "203.0.113.9") for a in [*ADDRESSES, "1.2.3.4", "1.2.3.5", "255.255.255.255", "0.0.0.0"]]
+    kept = _kept(exclude_company_traffic(_events(spark, pairs), index, "source"))
+    assert kept == sorted(p for p in pairs if not _in_company(p[0], networks))
+
+
+def test_no_subnets_keeps_everything(spark):
+    index = build_subnet_index(spark, [])
+    pairs = [("10.0.0.1", "10.0.0.2")]
+    assert _kept(exclude_company_traffic(_events(spark, pairs), index, "either")) == pairs
+
+
+def test_bucket_width_shrinks_for_short_prefixes():
+    assert choose_bucket_bits([parse_cidr("10.0.0.0/8")], 4) == 16
+    assert choose_bucket_bits([parse_cidr("2001:db8::/32")], 6) == 32
+    assert choose_bucket_bits([parse_cidr("::/0")], 6) == 17
+    assert choose_bucket_bits([parse_cidr("0.0.0.0/0"), parse_cidr("::/0")], 4) == 16
+
+
+def test_anti_join_is_a_broadcast_hash_join_without_nested_loops(spark):
+    index = build_subnet_index(spark, SUBNETS)
+    kept = exclude_company_traffic(_events(spark, [("10.0.0.1", "1.1.1.1")]), index, "both")
+    plan = kept._jdf.queryExecution().executedPlan().toString()
+    assert "BroadcastHashJoin" in plan
+    assert "LeftAnti" in plan
+    assert "NestedLoop" not in plan and "Cartesian" not in plan
+    assert "PythonUDF" not in plan and "BatchEvalPython" not in plan

@@ -1,0 +1,127 @@
+"""The transforms on inline rows: allowed/SMB filter, validation, aggregation, cim normalization."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from pyspark.sql import functions as F
+
+from smb_pipeline.aggregate import aggregate_daily_pairs
+from smb_pipeline.formats.base import FormatContext
+from smb_pipeline.formats.cim import CIM
+from smb_pipeline.schemas import PAIRS_SCHEMA
+from smb_pipeline.smb_filter import filter_allowed_smb, is_allowed_smb
+from smb_pipeline.validate import with_validated_fields
+
+pytestmark = pytest.mark.spark
+
+UTC = dt.timezone.utc
+PORTS = (139, 445)
+APPS = ("ms-ds-smb", "netbios-ss", "smb")
+
+
+def test_allowed_smb_predicate_fires_and_ignores(spark):
+    rows = [
+        # action, session_key, dest_port, app, expected
+        ("allowed", None, 445, None, True),
+        ("allowed", None, 139, "netbios-ss", True),
+        ("allowed", None, 8445, "SMB", True),  # by app, case-insensitive
+        ("allowed", None, None, "gssapi,smb,krb", True),  # comma list (Zeek service)
+        ("blocked", None, 445, "smb", False),
+        ("teardown", None, 445, "smb", False),  # teardown of a session counted when allowed
+        ("teardown", "fw1|77", 445, "smb", True),  # end record of a twice-logged session: counted once later
+        ("allowed", None, 137, "netbios-ns", False),  # UDP 137/138 are near misses
+        ("allowed", None, 138, None, False),
+        ("allowed", None, 443, "ssl", False),
+        (None, None, 445, "smb", False),
+        ("allowed", None, None, None, False),
+    ]
+    frame = spark.createDataFrame(
+        rows, "action string, session_key string, dest_port int, app string, expected boolean"
+    )
+    result = frame.withColumn(
+        "got", is_allowed_smb(F.col("action"), F.col("session_key"), F.col("dest_port"), F.col("app"), PORTS, APPS)
+    )
+    assert [(r.got, r.expected) for r in result.collect()] == [(r[4], r[4]) for r in rows]
+    assert filter_allowed_smb(frame, PORTS, APPS).count() == sum(1 for r in rows if r[4])
+
+
+def _canonical(spark, rows):
+    return spark.createDataFrame(
+        rows, "event_time timestamp, src_ip string, dest_ip string, src_port string, dest_port string"
+    )
+
+
+def test_validation_canonicalizes_and_gives_reasons(spark):
+    t = dt.datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+    rows = [
+        (t, "203.000.113.066", "2001:DB8::0:1", "51000", "445"),
+        (t, "::ffff:10.1.2.3", "10.0.0.5", None, "445"),
+        (None, "1.1.1.1", "2.2.2.2", "1", "445"),
+        (t, "999.1.1.1", "2.2.2.2", "1", "445"),
+        (t, "1.1.1.1", "host.example", "1", "445"),
+        (t, "1.1.1.1", "2.2.2.2", "-1", "445"),
+        (t, "1.1.1.1", "2.2.2.2", "1", "70000"),
+        (t, "1.1.1.1", "2.2.2.2", "1", "44 5"),
+    ]
+    result = with_validated_fields(_canonical(spark, rows)).collect()
+    assert [(r.src_ip, r.dest_ip, r.src_port, r.dest_port, r.reject_reason) for r in result[:2]] == [
+        ("203.0.113.66", "2001:db8::1", 51000, 445, None),
+        ("10.1.2.3", "10.0.0.5", None, 445, None),
+    ]
+    assert [r.reject_reason for r in result[2:]] == [
+        "invalid_time", "invalid_src_ip", "invalid_dest_ip", "invalid_src_port", "invalid_dest_port",
+        "invalid_dest_port",
+    ]
+    assert result[3].reject_detail == 'src_ip {"v":"999.1.1.1"} is not valid'
+    assert result[6].reject_detail == 'dest_port {"v":"70000"} is not valid'
+
+
+def _events(spark, rows):
+    return spark.createDataFrame(
+        rows,
+        "event_date date, src_ip string, dest_ip string, event_time timestamp, bytes_in bigint, bytes_out bigint, "
+        "dest_port int, app string, source string, dvc string, session_key string",
+    )
+
+
+def test_aggregation_per_day_and_pair(spark):
+    day = dt.date(2026, 11, 27)
+    t1 = dt.datetime(2026, 11, 27, 1, 0, tzinfo=UTC)
+    t2 = dt.datetime(2026, 11, 27, 23, 59, 59, tzinfo=UTC)
+    rows = [
+        (day, "203.0.113.5", "10.0.0.5", t1, 100, 10, 445, "SMB", "fw-a", "dev1", None),
+        (day, "203.0.113.5", "10.0.0.5", t2, None, 5, 139, "netbios-ss", "fw-b", "dev2", None),
+        # one session logged twice: start (no bytes) and end (bytes) count once
+        (day, "203.0.113.5", "10.0.0.5", t1, None, None, 445, "smb", "fw-a", "dev1", "dev1|9"),
+        (day, "203.0.113.5", "10.0.0.5", t2, 7, 3, 445, "smb", "fw-a", "dev1", "dev1|9"),
+        (day + dt.timedelta(days=1), "203.0.113.5", "10.0.0.5", t2, 1, 1, 445, None, "fw-a", None, None),
+    ]
+    pairs = aggregate_daily_pairs(_events(spark, rows))
+    assert [(f.name, f.dataType) for f in pairs.schema] == [(f.name, f.dataType) for f in PAIRS_SCHEMA]
+    first, second = sorted(pairs.collect(), key=lambda r: r.event_date)
+    assert first.connection_count == 3
+    assert first.event_count == 4
+    assert (first.first_seen, first.last_seen) == (t1.replace(tzinfo=None), t2.replace(tzinfo=None))
+    assert (first.bytes_in, first.bytes_out) == (107, 18)
+    assert first.dest_ports == [139, 445]
+    assert first.apps == ["netbios-ss", "smb"]
+    assert first.sources == ["fw-a", "fw-b"]
+    assert first.devices == ["dev1", "dev2"]
+    assert second.connection_count == 1 and second.apps == [] and second.devices == []
+    assert first.pair_id != second.pair_id and len(first.pair_id) == 64
+
+
+def test_cim_normalization_of_epoch_time_and_string_ports(spark):
+    frame = spark.createDataFrame(
+        [(1795766400.5, "203.0.113.5", "10.0.0.5", "51000", "445", "TCP", "SMB", "Allowed", "edge", "r1")],
+        "_time double, src_ip string, dest_ip string, src_port string, dest_port string, transport string, "
+        "app string, action string, dvc string, rule string",
+    )
+    fields = CIM.resolve(frame.schema, "p", {}, "inline")
+    context = FormatContext(source="p", smb_ports=PORTS, smb_apps=APPS)
+    row = CIM.normalize(frame.filter(CIM.prefilter(fields, context)), fields, context, ()).collect()[0]
+    assert row.event_time == dt.datetime(2026, 11, 27, 8, 0, 0, 500000)
+    assert (row.action, row.vendor_action, row.app, row.transport) == ("allowed", "Allowed", "smb", "tcp")
+    assert (row.dest_port, row.bytes_in, row.session_id, row.session_key) == ("445", None, None, None)
