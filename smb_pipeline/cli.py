@@ -1,4 +1,4 @@
-"""The `smb-pipeline` command: run, generate, demo.
+"""The `smb-pipeline` command: run, backfill, maintain, generate, demo.
 
 Errors a user can fix are one line on stderr: a bad config or date exits 2, unreadable
 input exits 1. Spark is started only after the config and arguments are valid.
@@ -57,13 +57,42 @@ def _session(config: PipelineConfig, master: str | None, app_name: str):
 
 
 def run_command(config: PipelineConfig, start: dt.date, end: dt.date, master: str | None) -> int:
-    """Build the session, run the days, print the summary."""
-    from smb_pipeline.pipeline import run_pipeline
+    """Build the session, run the days (recorded in the run log), print the summary."""
+    from smb_pipeline.runlog import logged_run
     from smb_pipeline.summary import format_summary
 
     spark = _session(config, master, "smb_pipeline run")
-    result = run_pipeline(spark, config, start, end)
+    result = logged_run(spark, config, start, end, command="run")
     print(format_summary(result))
+    return 0
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    from smb_pipeline.backfill import backfill
+
+    config = load_config(args.config)
+    start, end = parse_day(args.start, "--start"), parse_day(args.end, "--end")
+    if end < start:
+        raise ConfigError(f"--end: {end} is before --start {start}")
+    if args.batch_days < 1:
+        raise ConfigError(f"--batch-days: must be at least 1 (value {args.batch_days})")
+    spark = _session(config, args.master, "smb_pipeline backfill")
+    progress = backfill(spark, config, start, end, args.batch_days, args.force,
+                        report=lambda line: print(line, flush=True))
+    print(f"backfill done: {progress.days_done} days ({progress.days_skipped} skipped as unchanged), "
+          f"{progress.rows:,} rows in {progress.seconds:.1f} s")
+    return 0
+
+
+def cmd_maintain(args: argparse.Namespace) -> int:
+    from smb_pipeline.maintenance import check_retention, maintain
+
+    config = load_config(args.config)
+    hours = config.maintenance.vacuum_retention_hours if args.retention_hours is None else args.retention_hours
+    check_retention(hours, args.force_retention)
+    spark = _session(config, args.master, "smb_pipeline maintain")
+    for report in maintain(spark, config, dt.datetime.now(dt.timezone.utc).date(), hours, args.force_retention):
+        print(report.line())
     return 0
 
 
@@ -95,11 +124,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     for source in config.sources:
         days = generate_cim_archive(source.path, args.days, args.rows_per_day, args.seed)
         print(f"demo archive: {len(days)} day(s) of {source.format} data in {source.path}")
-    from smb_pipeline.pipeline import run_pipeline
+    from smb_pipeline.runlog import logged_run
     from smb_pipeline.summary import format_summary
 
     spark = _session(config, args.master, "smb_pipeline demo")
-    result = run_pipeline(spark, config, days[0], days[-1])
+    result = logged_run(spark, config, days[0], days[-1], command="demo")
     print(format_summary(result))
     top = (
         spark.read.format("delta").load(result.tables["smb_allowed_daily"])
@@ -123,6 +152,23 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--master", default="local[*]", help="Spark master (default local[*]); "
                                                           "use spark-submit with jobs/ on a cluster")
     run.set_defaults(handler=cmd_run)
+
+    backfill = commands.add_parser("backfill", help="process a long range of days in batches, resumably")
+    backfill.add_argument("--config", required=True, help="YAML configuration file")
+    backfill.add_argument("--start", required=True, help="first UTC day YYYY-MM-DD")
+    backfill.add_argument("--end", required=True, help="last UTC day YYYY-MM-DD")
+    backfill.add_argument("--batch-days", type=int, default=7, help="days per batch (default 7)")
+    backfill.add_argument("--force", action="store_true", help="redo days whose inputs did not change")
+    backfill.add_argument("--master", default="local[*]", help="Spark master (default local[*])")
+    backfill.set_defaults(handler=cmd_backfill)
+
+    maintain = commands.add_parser("maintain", help="compact + Z-order recent partitions, vacuum old files")
+    maintain.add_argument("--config", required=True, help="YAML configuration file")
+    maintain.add_argument("--retention-hours", type=int, help="vacuum retention (default: config, 168 h)")
+    maintain.add_argument("--force-retention", action="store_true",
+                          help="allow a retention below Delta's safe 168 h")
+    maintain.add_argument("--master", default="local[*]", help="Spark master (default local[*])")
+    maintain.set_defaults(handler=cmd_maintain)
 
     generate = commands.add_parser("generate", help="write a deterministic demo archive in cim format")
     generate.add_argument("--out", required=True, help="directory to write dt=YYYY-MM-DD/ folders into")

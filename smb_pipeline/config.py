@@ -100,6 +100,13 @@ class OutputConfig(_Strict):
         return f"{self.path.rstrip('/')}/{table}"
 
 
+class MaintenanceConfig(_Strict):
+    """`smb-pipeline maintain`: which partitions to compact, and how long to keep old files."""
+
+    recent_days: int = Field(default=7, ge=1)
+    vacuum_retention_hours: int = Field(default=168, ge=0)
+
+
 class PipelineConfig(_Strict):
     """The whole validated configuration of a run."""
 
@@ -109,6 +116,7 @@ class PipelineConfig(_Strict):
     smb: SmbConfig = SmbConfig()
     output: OutputConfig
     reprocess_days: int = Field(default=2, ge=0, le=60)
+    maintenance: MaintenanceConfig = MaintenanceConfig()
     delta_packages: bool = True
     spark: dict[str, str] = Field(default_factory=dict)
 

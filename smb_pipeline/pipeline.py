@@ -39,7 +39,8 @@ STATUS_SMB = "allowed_smb"
 
 @dataclass
 class SourceCounts:
-    """Where one source's rows of the run went; the last four add up to `rows_read`."""
+    """Where one source's rows went (for one day, or summed over the run); the last four add up to
+    `rows_read`."""
 
     source: str
     rows_read: int = 0
@@ -48,9 +49,15 @@ class SourceCounts:
     excluded: int = 0
     aggregated: int = 0
 
+    COUNTERS = ("rows_read", "not_allowed_smb", "rejected", "excluded", "aggregated")
+
     @property
     def accounted(self) -> int:
         return self.not_allowed_smb + self.rejected + self.excluded + self.aggregated
+
+    def add(self, other: SourceCounts) -> None:
+        for name in self.COUNTERS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
 @dataclass
@@ -59,7 +66,7 @@ class RunResult:
 
     start: dt.date
     end: dt.date
-    sources: list[SourceCounts]
+    daily: dict[dt.date, list[SourceCounts]]
     pairs_written: int
     tables: dict[str, str]
     versions: dict[str, int] = field(default_factory=dict)
@@ -68,6 +75,15 @@ class RunResult:
     @property
     def days(self) -> int:
         return (self.end - self.start).days + 1
+
+    @property
+    def sources(self) -> list[SourceCounts]:
+        """Counts per source over all days of the run."""
+        totals: dict[str, SourceCounts] = {}
+        for counts in self.daily.values():
+            for one in counts:
+                totals.setdefault(one.source, SourceCounts(one.source)).add(one)
+        return list(totals.values())
 
     def total(self, name: str) -> int:
         return sum(getattr(counts, name) for counts in self.sources)
@@ -104,8 +120,7 @@ def census(archive: SourceArchive, context: FormatContext, start: dt.date, end: 
     flagged = archive.frame.withColumn(CANDIDATE_COLUMN, archive.format.prefilter(archive.fields, context))
     normalized = archive.format.normalize(flagged, archive.fields, context, (CANDIDATE_COLUMN, FOLDER_DAY_COLUMN))
     in_days = filter_days(with_event_date(normalized, start), start, end)
-    return in_days.agg(
-        F.lit(context.source).alias("source"),
+    return in_days.groupBy(F.lit(context.source).alias("source"), "event_date").agg(
         F.count(F.lit(1)).alias("rows_read"),
         F.count(F.when(F.col(CANDIDATE_COLUMN), 1)).alias("candidates"),
     )
@@ -160,65 +175,83 @@ def rejects_table(staged: DataFrame) -> DataFrame:
     return rejects.select(*[F.col(f.name).cast(f.dataType) for f in REJECTS_SCHEMA.fields])
 
 
-def _collect_counts(frame: DataFrame, key: str) -> dict[tuple[str, ...], int]:
-    """Small grouped counts (a few rows per source) brought to the driver."""
+def _collect_counts(frame: DataFrame) -> dict[tuple, int]:
+    """Small grouped counts (a few rows per source and day) brought to the driver."""
     return {tuple(row[:-1]): row[-1] for row in frame.collect()}
 
 
 def summarize_counts(
-    census_rows: dict[tuple[str, ...], int],
-    status_rows: dict[tuple[str, ...], int],
-    kept_rows: dict[tuple[str, ...], int],
+    census_rows: dict[tuple, int],
+    status_rows: dict[tuple, int],
+    kept_rows: dict[tuple, int],
     sources: Sequence[str],
-) -> list[SourceCounts]:
-    result = []
-    for name in sources:
-        smb = status_rows.get((name, STATUS_SMB), 0)
-        kept = kept_rows.get((name,), 0)
-        staged = sum(count for (source, _), count in status_rows.items() if source == name)
-        read = census_rows.get((name,), 0)
-        candidates = census_rows.get((name, "candidates"), 0)
-        if candidates != staged:
-            raise RuntimeError(
-                f"source {name!r}: {candidates} rows passed the prefilter but {staged} were classified; "
-                "this is a bug in the format's normalizer (rows would be lost)"
+    days: Sequence[dt.date],
+) -> dict[dt.date, list[SourceCounts]]:
+    """Per day and source: census (rows read, prefilter survivors) + statuses + kept rows.
+
+    Survivors counted by the narrow census scan must equal the rows the main flow
+    classified; a difference means a normalizer lost rows, and the run stops.
+    """
+    daily: dict[dt.date, list[SourceCounts]] = {}
+    for day in days:
+        daily[day] = []
+        for name in sources:
+            smb = status_rows.get((name, day, STATUS_SMB), 0)
+            kept = kept_rows.get((name, day), 0)
+            staged = sum(status_rows.get((name, day, status), 0)
+                         for status in (STATUS_SMB, STATUS_NOT_SMB, STATUS_REJECTED))
+            read = census_rows.get((name, day, "rows"), 0)
+            candidates = census_rows.get((name, day, "candidates"), 0)
+            if candidates != staged:
+                raise RuntimeError(
+                    f"source {name!r}, {day}: {candidates} rows passed the prefilter but {staged} were "
+                    "classified; this is a bug in the format's normalizer (rows would be lost)"
+                )
+            daily[day].append(
+                SourceCounts(
+                    source=name,
+                    rows_read=read,
+                    not_allowed_smb=read - candidates + status_rows.get((name, day, STATUS_NOT_SMB), 0),
+                    rejected=status_rows.get((name, day, STATUS_REJECTED), 0),
+                    excluded=smb - kept,
+                    aggregated=kept,
+                )
             )
-        result.append(
-            SourceCounts(
-                source=name,
-                rows_read=read,
-                not_allowed_smb=read - candidates + status_rows.get((name, STATUS_NOT_SMB), 0),
-                rejected=status_rows.get((name, STATUS_REJECTED), 0),
-                excluded=smb - kept,
-                aggregated=kept,
-            )
-        )
-    return result
+    return daily
+
+
+def _days(start: dt.date, end: dt.date) -> list[dt.date]:
+    return [start + dt.timedelta(days=offset) for offset in range((end - start).days + 1)]
 
 
 def build_outputs(
     spark: SparkSession, config: PipelineConfig, start: dt.date, end: dt.date, index: SubnetIndex | None = None
-) -> tuple[DataFrame, DataFrame, list[SourceCounts]]:
-    """Compute the pair table, the rejects and the counts of a run, without writing anything."""
+) -> tuple[DataFrame, DataFrame, dict[dt.date, list[SourceCounts]], DataFrame]:
+    """Compute the pair table, the rejects and the counts of a run, without writing anything.
+
+    Returns the persisted staged events last, for the caller to unpersist after writing.
+    """
     index = index or build_subnet_index(spark, config.company_subnets)
     archives = [read_source(spark, source, start, end) for source in config.sources]
     log.info("counting rows of %d source(s) for %s..%s", len(archives), start, end)
-    census_frames = [census(a, format_context(a, config), start, end) for a in archives]
-    census_all = census_frames[0]
-    for frame in census_frames[1:]:
-        census_all = census_all.unionByName(frame)
-    census_rows: dict[tuple[str, ...], int] = {}
-    for row in census_all.collect():
-        census_rows[(row.source,)] = row.rows_read
-        census_rows[(row.source, "candidates")] = row.candidates
+    census_all = None
+    for archive in archives:
+        frame = census(archive, format_context(archive, config), start, end)
+        census_all = frame if census_all is None else census_all.unionByName(frame)
+    census_rows: dict[tuple, int] = {}
+    for row in census_all.collect():  # type: ignore[union-attr]
+        census_rows[(row.source, row.event_date, "rows")] = row.rows_read
+        census_rows[(row.source, row.event_date, "candidates")] = row.candidates
 
+    log.info("normalizing, validating and filtering prefilter survivors")
     staged = stage_events(archives, config, start, end).persist(StorageLevel.MEMORY_AND_DISK)
-    status_rows = _collect_counts(staged.groupBy("source", "status").count(), "status")
+    status_rows = _collect_counts(staged.groupBy("source", "event_date", "status").count())
     smb_events = staged.filter(F.col("status") == STATUS_SMB)
     kept = exclude_company_traffic(smb_events, index, config.exclude_company)
-    kept_rows = _collect_counts(kept.groupBy("source").count(), "source")
-    counts = summarize_counts(census_rows, status_rows, kept_rows, [s.name for s in config.sources])
-    return aggregate_daily_pairs(kept), rejects_table(staged), counts
+    kept_rows = _collect_counts(kept.groupBy("source", "event_date").count())
+    daily = summarize_counts(census_rows, status_rows, kept_rows, [s.name for s in config.sources],
+                             _days(start, end))
+    return aggregate_daily_pairs(kept), rejects_table(staged), daily, staged
 
 
 def write_outputs(
@@ -247,17 +280,19 @@ def run_pipeline(spark: SparkSession, config: PipelineConfig, start: dt.date, en
     if end < start:
         raise ValueError(f"end {end} is before start {start}")
     began = time.monotonic()
-    pairs, rejects, counts = build_outputs(spark, config, start, end)
+    pairs, rejects, daily, staged = build_outputs(spark, config, start, end)
     pairs = pairs.persist(StorageLevel.MEMORY_AND_DISK)
-    pairs_written = pairs.count()
-    log.info("writing %d pair rows for %s..%s", pairs_written, start, end)
-    versions = write_outputs(spark, config, start, end, pairs, rejects)
-    pairs.unpersist()
-    spark.catalog.clearCache()
+    try:
+        pairs_written = pairs.count()
+        log.info("writing %d pair rows for %s..%s", pairs_written, start, end)
+        versions = write_outputs(spark, config, start, end, pairs, rejects)
+    finally:
+        pairs.unpersist()
+        staged.unpersist()
     return RunResult(
         start=start,
         end=end,
-        sources=counts,
+        daily=daily,
         pairs_written=pairs_written,
         tables={name: config.output.table_path(name) for name in (PAIRS_TABLE, REJECTS_TABLE)},
         versions=versions,

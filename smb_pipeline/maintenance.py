@@ -1,0 +1,95 @@
+"""Table maintenance: compact and Z-order recent partitions, vacuum old files safely."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from delta.tables import DeltaTable
+from pyspark.sql import SparkSession
+
+from smb_pipeline.config import PipelineConfig
+from smb_pipeline.delta_io import PARTITION, days_predicate
+from smb_pipeline.errors import ConfigError
+from smb_pipeline.schemas import PAIRS_TABLE, REJECTS_TABLE
+
+log = logging.getLogger("smb_pipeline")
+
+# Delta refuses to vacuum files younger than this unless its safety check is turned off:
+# readers of older versions (BI extracts, time travel) may still need them.
+DELTA_SAFE_RETENTION_HOURS = 168
+ZORDER_COLUMNS = {PAIRS_TABLE: ("src_ip", "dest_ip"), REJECTS_TABLE: ("source", "reason")}
+
+
+@dataclass(frozen=True)
+class MaintenanceReport:
+    table: str
+    files_before: int
+    files_after_optimize: int
+    files_after_vacuum: int
+    retention_hours: int
+
+    def line(self) -> str:
+        return (f"{self.table}: {self.files_before} active files before, {self.files_after_optimize} after "
+                f"OPTIMIZE ZORDER BY, vacuum retention {self.retention_hours} h "
+                f"({self.files_after_vacuum} files on storage after vacuum)")
+
+
+def active_files(spark: SparkSession, path: str) -> int:
+    return DeltaTable.forPath(spark, path).detail().select("numFiles").first()[0]
+
+
+def _files_on_storage(spark: SparkSession, path: str) -> int:
+    hadoop_path = spark.sparkContext._jvm.org.apache.hadoop.fs.Path(path)
+    fs = hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    iterator = fs.listFiles(hadoop_path, True)
+    count = 0
+    while iterator.hasNext():
+        if iterator.next().getPath().getName().endswith(".parquet"):
+            count += 1
+    return count
+
+
+def check_retention(hours: int, force: bool) -> None:
+    if hours < DELTA_SAFE_RETENTION_HOURS and not force:
+        raise ConfigError(
+            f"maintenance.vacuum_retention_hours: {hours} h is below Delta's safe {DELTA_SAFE_RETENTION_HOURS} h; "
+            "readers of older versions could fail. Use --force-retention to do it anyway."
+        )
+
+
+def maintain_table(spark: SparkSession, path: str, table: str, today: dt.date, recent_days: int,
+                   retention_hours: int, force_retention: bool = False) -> MaintenanceReport:
+    """OPTIMIZE the last `recent_days` partitions with ZORDER BY, then VACUUM."""
+    check_retention(retention_hours, force_retention)
+    before = active_files(spark, path)
+    delta_table = DeltaTable.forPath(spark, path)
+    start = today - dt.timedelta(days=recent_days)
+    log.info("optimizing %s partitions %s >= %s", table, PARTITION, start)
+    delta_table.optimize().where(days_predicate(start, today)).executeZOrderBy(*ZORDER_COLUMNS[table])
+    after_optimize = active_files(spark, path)
+    key = "spark.databricks.delta.retentionDurationCheck.enabled"
+    previous = spark.conf.get(key, "true")
+    if force_retention:
+        spark.conf.set(key, "false")
+    try:
+        delta_table.vacuum(retention_hours)
+    finally:
+        spark.conf.set(key, previous)
+    return MaintenanceReport(table, before, after_optimize, _files_on_storage(spark, path), retention_hours)
+
+
+def maintain(spark: SparkSession, config: PipelineConfig, today: dt.date, retention_hours: int | None = None,
+             force_retention: bool = False) -> list[MaintenanceReport]:
+    hours = config.maintenance.vacuum_retention_hours if retention_hours is None else retention_hours
+    check_retention(hours, force_retention)
+    reports = []
+    for table in (PAIRS_TABLE, REJECTS_TABLE):
+        path = config.output.table_path(table)
+        if not DeltaTable.isDeltaTable(spark, path):
+            log.info("%s does not exist yet; nothing to maintain", path)
+            continue
+        reports.append(maintain_table(spark, path, table, today, config.maintenance.recent_days, hours,
+                                      force_retention))
+    return reports
