@@ -12,9 +12,10 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from smb_pipeline.formats.base import (
-    FormatContext,
     Fields,
+    FormatContext,
     SourceFormat,
+    any_time_to_utc,
     epoch_to_timestamp,
     port_text,
     protocol_name,
@@ -50,6 +51,8 @@ def prefilter_azure_nsg_flow(fields: Fields, context: FormatContext) -> Column:
 
 def normalize_azure_nsg_flow(df: DataFrame, fields: Fields, context: FormatContext, keep: tuple[str, ...]) -> DataFrame:
     parts = F.split(fields.col("flow_tuple"), ",")
+    time_type = fields.type("time")
+    record_time = any_time_to_utc(fields.col("time"), time_type, "UTC") if time_type else F.lit(None)
 
     def at(position: int) -> Column:
         value = F.trim(F.try_element_at(parts, F.lit(position)))
@@ -73,7 +76,8 @@ def normalize_azure_nsg_flow(df: DataFrame, fields: Fields, context: FormatConte
     return to_canonical(
         df,
         {
-            "event_time": epoch_to_timestamp(at(1).try_cast("double")),
+            # The tuple's own epoch is the flow time; the record's `time` is the fallback.
+            "event_time": F.coalesce(epoch_to_timestamp(at(1).try_cast("double")), record_time),
             "src_ip": src,
             "dest_ip": dst,
             "src_port": port_text(sport),

@@ -13,8 +13,8 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import DataType
 
 from smb_pipeline.formats.base import (
-    FormatContext,
     Fields,
+    FormatContext,
     SourceFormat,
     any_time_to_utc,
     local_to_utc,
@@ -154,7 +154,9 @@ def normalize_cisco_asa(df: DataFrame, fields: Fields, context: FormatContext, k
             "dvc": host,
             "rule": acl(1),
             "session_id": F.when(connection, conn_id),
-            "session_key": F.when(connection & conn_id.isNotNull(), F.concat_ws("|", F.coalesce(host, F.lit("")), conn_id)),
+            "session_key": F.when(
+                connection & conn_id.isNotNull(), F.concat_ws("|", F.coalesce(host, F.lit("")), conn_id)
+            ),
             "direction": direction,
         },
         keep,

@@ -6,8 +6,8 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from smb_pipeline.formats.base import (
-    FormatContext,
     Fields,
+    FormatContext,
     SourceFormat,
     epoch_to_timestamp,
     local_to_utc,

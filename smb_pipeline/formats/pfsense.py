@@ -13,7 +13,7 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from smb_pipeline.formats.base import FormatContext, Fields, SourceFormat, port_text, protocol_name, to_canonical
+from smb_pipeline.formats.base import Fields, FormatContext, SourceFormat, port_text, protocol_name, to_canonical
 from smb_pipeline.formats.cisco_asa import syslog_time_to_utc
 
 ALLOWED_ACTIONS = frozenset({"pass"})
