@@ -62,7 +62,9 @@ def normalize_panos(df: DataFrame, fields: Fields, context: FormatContext, keep:
         df,
         {
             # Device-local wall-clock time without a zone: the source's configured zone applies.
-            "event_time": any_time_to_utc(fields.col("time_generated"), fields.type("time_generated"), context.timezone),
+            "event_time": any_time_to_utc(
+                fields.col("time_generated"), fields.type("time_generated"), context.timezone
+            ),
             "src_ip": fields.col("src"),
             "dest_ip": fields.col("dst"),
             "src_port": port_text(fields.col("sport")),

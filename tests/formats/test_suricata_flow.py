@@ -1,0 +1,82 @@
+"""suricata_flow: nested flow.* counters, establishment, event_type, offsets in time."""
+
+from __future__ import annotations
+
+from pyspark.sql import functions as F
+
+from smb_pipeline.formats.base import FormatContext
+from smb_pipeline.formats.suricata_flow import SURICATA_FLOW
+
+DDL = (
+    "timestamp string, flow_id bigint, event_type string, src_ip string, src_port int, dest_ip string, "
+    "dest_port int, proto string, app_proto string, "
+    "flow struct<pkts_toserver:bigint, pkts_toclient:bigint, bytes_toserver:bigint, bytes_toclient:bigint, "
+    "state:string>"
+)
+
+
+def _event(event_type="flow", dest_port=445, proto="TCP", app="smb", flow=(12, 10, 4000, 1700, "closed")):
+    return (
+        "2026-01-15T10:00:00.000000+0100",
+        586497171462735,
+        event_type,
+        "10.1.1.9",
+        50000,
+        "10.1.1.5",
+        dest_port,
+        proto,
+        app,
+        flow,
+    )
+
+
+def _normalize(spark, rows, ddl=DDL, overrides=None):
+    df = spark.createDataFrame(rows, ddl)
+    fields = SURICATA_FLOW.resolve(df.schema, "src1", overrides or {}, "test")
+    ctx = FormatContext(
+        source="src1", timezone="UTC", smb_ports=(139, 445), smb_apps=tuple(sorted(SURICATA_FLOW.smb_apps | {"smb"}))
+    )
+    out = SURICATA_FLOW.normalize(df.filter(SURICATA_FLOW.prefilter(fields, ctx)), fields, ctx, ())
+    out = out.withColumn("event_time", F.date_format("event_time", "yyyy-MM-dd HH:mm:ss"))
+    return [row.asDict() for row in out.collect()]
+
+
+def test_established_smb_flow_fires(spark):
+    [row] = _normalize(spark, [_event()])
+    assert row == {
+        "event_time": "2026-01-15 09:00:00",
+        "src_ip": "10.1.1.9",
+        "dest_ip": "10.1.1.5",
+        "src_port": "50000",
+        "dest_port": "445",
+        "transport": "tcp",
+        "app": "smb",
+        "action": "allowed",
+        "vendor_action": "closed",
+        "bytes_in": 1700,
+        "bytes_out": 4000,
+        "dvc": None,
+        "rule": None,
+        "session_id": "586497171462735",
+        "session_key": None,
+        "direction": None,
+    }
+
+
+def test_one_way_flow_alert_event_and_netbios_udp_are_not_allowed(spark):
+    one_way = _event(flow=(3, 0, 180, 0, "new"))
+    alert = _event(event_type="alert")
+    udp_137 = _event(dest_port=137, proto="UDP", app=None)
+    rows = _normalize(spark, [one_way, alert, udp_137])
+    assert [r["action"] for r in rows] == [None]
+
+
+def test_state_decides_when_counters_are_missing(spark):
+    [row] = _normalize(spark, [_event(flow=(None, None, None, None, "established"))])
+    assert row["action"] == "allowed"
+
+
+def test_columns_override(spark):
+    ddl = DDL.replace("dest_port int", "dport int")
+    [row] = _normalize(spark, [_event(app=None)], ddl=ddl, overrides={"dest_port": "dport"})
+    assert (row["dest_port"], row["action"]) == ("445", "allowed")
