@@ -102,28 +102,42 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run_command(config, start, end, args.master)
 
 
-def cmd_generate(args: argparse.Namespace) -> int:
-    from smb_pipeline.generate import generate_cim_archive
+def _demo_days(days: int, first_day: str | None) -> dt.date:
+    if days < 1:
+        raise ConfigError(f"--days: must be at least 1 (value {days})")
+    return parse_day(first_day, "--first-day") if first_day else yesterday_utc() - dt.timedelta(days=days - 1)
 
-    first = parse_day(args.first_day, "--first-day") if args.first_day else None
-    days = generate_cim_archive(args.out, args.days, args.rows_per_day, args.seed, first)
-    print(f"wrote {len(days)} day(s) {days[0]}..{days[-1]} of cim demo data to {args.out}")
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    """One cim archive in --out, or with --formats one archive per format in --out/<format>."""
+    from smb_pipeline.generate_vendors import RENDERERS, generate_vendor_archive
+
+    first = _demo_days(args.days, args.first_day)
+    formats = [f.strip() for f in args.formats.split(",") if f.strip()] if args.formats else None
+    for fmt in formats or []:
+        if fmt != "cim" and fmt not in RENDERERS:
+            raise ConfigError(f"--formats: no demo generator for {fmt!r} (have: cim, {', '.join(RENDERERS)})")
+    targets = [(fmt, Path(args.out) / fmt) for fmt in formats] if formats else [("cim", Path(args.out))]
+    for fmt, out in targets:
+        generate_vendor_archive(out, fmt, args.days, args.rows_per_day, args.seed, first)
+        print(f"wrote {args.days} day(s) from {first} of {fmt} demo data to {out}")
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Generate the demo archive under --workdir, run the job over it, print the top pairs."""
-    from smb_pipeline.generate import generate_cim_archive
+    """Generate one demo archive per source under --workdir, run the job over them, print the top pairs."""
+    from smb_pipeline.generate_vendors import generate_vendor_archive
 
     workdir = Path(args.workdir).resolve()
     config = load_config(args.config)
     sources = [s.model_copy(update={"path": str(workdir / "archive" / s.name)}) for s in config.sources]
     config = config.model_copy(update={"sources": tuple(sources),
                                        "output": config.output.model_copy(update={"path": str(workdir / "lake")})})
-    days = []
+    first = _demo_days(args.days, None)
+    days = [first + dt.timedelta(days=offset) for offset in range(args.days)]
     for source in config.sources:
-        days = generate_cim_archive(source.path, args.days, args.rows_per_day, args.seed)
-        print(f"demo archive: {len(days)} day(s) of {source.format} data in {source.path}")
+        generate_vendor_archive(source.path, source.format, args.days, args.rows_per_day, args.seed, first)
+        print(f"demo archive: {args.days} day(s) of {source.format} data in {source.path}")
     from smb_pipeline.runlog import logged_run
     from smb_pipeline.summary import format_summary
 
@@ -176,13 +190,15 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--rows-per-day", type=int, default=20_000)
     generate.add_argument("--seed", type=int, default=7)
     generate.add_argument("--first-day", help="first day YYYY-MM-DD (default: days ending yesterday UTC)")
+    generate.add_argument("--formats", help="comma list of formats (cim, panos, fortigate, cisco_asa, "
+                                            "aws_vpc_flow, zeek_conn): one archive each in OUT/<format>")
     generate.set_defaults(handler=cmd_generate)
 
     demo = commands.add_parser("demo", help="generate demo data, run the job on it locally, show the top pairs")
     demo.add_argument("--workdir", default="./demo", help="where the archive and the lake go (default ./demo)")
     demo.add_argument("--config", default="conf/demo.yaml", help="demo configuration (default conf/demo.yaml)")
     demo.add_argument("--days", type=int, default=3)
-    demo.add_argument("--rows-per-day", type=int, default=20_000)
+    demo.add_argument("--rows-per-day", type=int, default=10_000, help="rows per day and source")
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--master", default="local[*]")
     demo.set_defaults(handler=cmd_demo)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -152,29 +153,46 @@ def _day_rows(day: dt.date, spec: DemoSpec, rng: random.Random, session_counter:
     return out
 
 
-def generate_cim_archive(out: str | Path, days: int, rows_per_day: int, seed: int,
-                         first_day: dt.date | None = None) -> list[dt.date]:
-    """Write `days` folders `dt=YYYY-MM-DD/part-00000.parquet` under `out`; return the days.
+Renderer = Callable[[dict, random.Random], list[dict]]
 
-    The days end yesterday (UTC) unless `first_day` is given.
-    """
+
+def _as_cim(row: dict, rng: random.Random) -> list[dict]:
+    return [row]
+
+
+def write_archive(out: str | Path, schema: pa.Schema, render: Renderer, days: int, rows_per_day: int, seed: int,
+                  first_day: dt.date, rng_key: str = "") -> list[dict]:
+    """Draw each day's demo events, render each into zero or more rows of a layout, and write
+    `out/dt=YYYY-MM-DD/part-00000.parquet`. Returns the events the archive expresses (those
+    rendered into at least one row), for tests to compute expectations from."""
     if days < 1 or rows_per_day < 100:
         raise ValueError("generate needs at least 1 day and 100 rows per day")
-    first = first_day or (dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=days))
-    spec = DemoSpec(days, rows_per_day, seed, first)
-    rng = random.Random(seed)
+    spec = DemoSpec(days, rows_per_day, seed, first_day)
+    rng = random.Random(f"{seed}{rng_key}")
     session_counter = [0]
-    written = []
+    expressed = []
     for offset in range(days):
-        day = first + dt.timedelta(days=offset)
-        rows = _day_rows(day, spec, rng, session_counter).rows
+        day = first_day + dt.timedelta(days=offset)
+        rows = []
+        for event in _day_rows(day, spec, rng, session_counter).rows:
+            rendered = render(event, rng)
+            if rendered:
+                expressed.append(event)
+                rows.extend(rendered)
         rng.shuffle(rows)
         folder = Path(out) / f"dt={day.isoformat()}"
         folder.mkdir(parents=True, exist_ok=True)
-        table = pa.Table.from_pylist(rows, schema=CIM_SCHEMA)
+        table = pa.Table.from_pylist(rows, schema=schema)
         pq.write_table(table, folder / "part-00000.parquet", row_group_size=max(10_000, rows_per_day // 4))
-        written.append(day)
-    return written
+    return expressed
+
+
+def generate_cim_archive(out: str | Path, days: int, rows_per_day: int, seed: int,
+                         first_day: dt.date | None = None) -> list[dt.date]:
+    """Write `days` folders of cim demo data under `out`; return the days (ending yesterday UTC by default)."""
+    first = first_day or (dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=days))
+    write_archive(out, CIM_SCHEMA, _as_cim, days, rows_per_day, seed, first)
+    return [first + dt.timedelta(days=offset) for offset in range(days)]
 
 
 def write_subnet_file(path: str | Path) -> None:
