@@ -16,16 +16,19 @@ setup(
     python_requires=">=3.10",
     packages=find_packages(include=["smb_pipeline", "smb_pipeline.*"]),
     include_package_data=True,
-    # Delta 4.0.x is built for Spark 4.0.x (Delta's compatibility table); its jar version is
-    # pinned beside this in smb_pipeline/session.py.
     install_requires=[
-        "pyspark==4.0.1",
-        "delta-spark==4.0.1",
         "pyarrow==21.0.0",
         "pyyaml==6.0.3",
         "pydantic==2.13.4",
     ],
     extras_require={
+        # Spark and Delta come with the platform on Databricks and EMR; a wheel installed there
+        # must not replace them, so they are an extra. Delta 4.0.x is built for Spark 4.0.x
+        # (Delta's compatibility table); the jar version is pinned in smb_pipeline/session.py.
+        "spark": [
+            "pyspark==4.0.1",
+            "delta-spark==4.0.1",
+        ],
         "dev": [
             "pytest==9.2.0",
             "deltalake==1.1.4",
