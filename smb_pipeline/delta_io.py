@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
@@ -10,11 +11,23 @@ from pyspark.sql import DataFrame, SparkSession
 PARTITION = "event_date"
 
 
+_COMMIT_FILE = re.compile(r"^(\d{20})\.json$")
+
+
 def table_version(spark: SparkSession, path: str) -> int | None:
-    """The current version of the Delta table at `path`, or None when there is none yet."""
-    if not DeltaTable.isDeltaTable(spark, path):
+    """The current version of the Delta table at `path`, or None when there is none yet.
+
+    Read from the names of the commit files in `_delta_log` (through Hadoop's FileSystem,
+    so any storage works): asking Delta's history would cost a Spark job per call, and a
+    run asks several times.
+    """
+    log_path = spark.sparkContext._jvm.org.apache.hadoop.fs.Path(f"{path.rstrip('/')}/_delta_log")
+    fs = log_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    if not fs.exists(log_path):
         return None
-    return DeltaTable.forPath(spark, path).history(1).select("version").first()[0]
+    versions = [int(m.group(1)) for status in fs.listStatus(log_path)
+                if (m := _COMMIT_FILE.match(status.getPath().getName()))]
+    return max(versions) if versions else None
 
 
 def days_predicate(start: dt.date, end: dt.date) -> str:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from pyspark import StorageLevel
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
 from smb_pipeline import delta_io
@@ -281,13 +281,14 @@ def run_pipeline(spark: SparkSession, config: PipelineConfig, start: dt.date, en
         raise ValueError(f"end {end} is before start {start}")
     began = time.monotonic()
     pairs, rejects, daily, staged = build_outputs(spark, config, start, end)
-    pairs = pairs.persist(StorageLevel.MEMORY_AND_DISK)
+    # Count the pairs while writing them, rather than in a job of its own.
+    written = Observation("pairs_written")
+    pairs = pairs.observe(written, F.count(F.lit(1)).alias("rows"))
     try:
-        pairs_written = pairs.count()
-        log.info("writing %d pair rows for %s..%s", pairs_written, start, end)
+        log.info("writing the pair table and the rejects for %s..%s", start, end)
         versions = write_outputs(spark, config, start, end, pairs, rejects)
+        pairs_written = written.get["rows"]
     finally:
-        pairs.unpersist()
         staged.unpersist()
     return RunResult(
         start=start,

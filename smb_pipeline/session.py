@@ -17,6 +17,9 @@ _BASE_CONF = {
     # Adaptive execution sizes shuffles to the (small) survivor data; 200 fixed partitions was 40% slower.
     "spark.sql.adaptive.enabled": "true",
     "spark.sql.adaptive.coalescePartitions.enabled": "true",
+    # Let adaptive execution also resize the shuffles of persisted plans (off by default in 4.0):
+    # measured 21.3 s -> 15.3 s on the 2M-row benchmark, same tables.
+    "spark.sql.optimizer.canChangeCachedPlanOutputPartitioning": "true",
     # Partition folders are named dt=YYYY-MM-DD; keep them as dates so pruning compares dates.
     "spark.sql.sources.partitionColumnTypeInference.enabled": "true",
 }

@@ -74,10 +74,11 @@ def build_subnet_index(spark: SparkSession, networks: Sequence[IpNetwork]) -> Su
     ipv6_bits = choose_bucket_bits(networks, 6)
     if not networks:
         return SubnetIndex(None, ipv4_bits, ipv6_bits, 0)
-    rows = []
+    rows: dict[tuple, tuple] = {}  # the same range listed twice needs one row
     for network in networks:
-        rows.extend(_index_rows(network, ipv4_bits if network.version == 4 else ipv6_bits))
-    table = spark.createDataFrame(rows, INDEX_SCHEMA).dropDuplicates(["family", "bucket", "range_start", "range_end"])
+        for row in _index_rows(network, ipv4_bits if network.version == 4 else ipv6_bits):
+            rows.setdefault(row[:4], row)
+    table = spark.createDataFrame(list(rows.values()), INDEX_SCHEMA)
     return SubnetIndex(table, ipv4_bits, ipv6_bits, len(rows))
 
 
