@@ -7,7 +7,7 @@ import datetime as dt
 from pyspark.sql import functions as F
 
 from smb_pipeline.formats.azure_nsg_flow import AZURE_NSG_FLOW
-from smb_pipeline.formats.base import FormatContext
+from tests.formats.support import normalize_rows
 
 DDL = "time string, rule string, mac string, flow_tuple string"
 T0 = int(dt.datetime(2026, 1, 15, 9, 0, tzinfo=dt.timezone.utc).timestamp())
@@ -15,12 +15,7 @@ FLOW = "10.0.0.4,10.0.0.5,50000,445"
 
 
 def _normalize(spark, rows, ddl=DDL, overrides=None):
-    df = spark.createDataFrame(rows, ddl)
-    fields = AZURE_NSG_FLOW.resolve(df.schema, "src1", overrides or {}, "test")
-    ctx = FormatContext(
-        source="src1", timezone="UTC", smb_ports=(139, 445), smb_apps=tuple(sorted(AZURE_NSG_FLOW.smb_apps | {"smb"}))
-    )
-    out = AZURE_NSG_FLOW.normalize(df.filter(AZURE_NSG_FLOW.prefilter(fields, ctx)), fields, ctx, ())
+    out = normalize_rows(spark, AZURE_NSG_FLOW, rows, ddl, overrides=overrides)
     out = out.withColumn("event_time", F.date_format("event_time", "yyyy-MM-dd HH:mm:ss"))
     return sorted((row.asDict() for row in out.collect()), key=lambda r: (r["event_time"] or "", r["vendor_action"]))
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pyspark.sql import functions as F
 
-from smb_pipeline.formats.base import FormatContext
 from smb_pipeline.formats.cisco_asa import CISCO_ASA
+from tests.formats.support import normalize_rows
 
 DDL = "timestamp string, host string, message string"
 BUILT_IN = (
@@ -23,12 +23,7 @@ TEARDOWN_OUT = (
 
 
 def _normalize(spark, rows, ddl=DDL, timezone="UTC", overrides=None):
-    df = spark.createDataFrame(rows, ddl)
-    fields = CISCO_ASA.resolve(df.schema, "src1", overrides or {}, "test")
-    ctx = FormatContext(
-        source="src1", timezone=timezone, smb_ports=(139, 445), smb_apps=tuple(sorted(CISCO_ASA.smb_apps | {"smb"}))
-    )
-    out = CISCO_ASA.normalize(df.filter(CISCO_ASA.prefilter(fields, ctx)), fields, ctx, ())
+    out = normalize_rows(spark, CISCO_ASA, rows, ddl, timezone=timezone, overrides=overrides)
     out = out.withColumn("event_time", F.date_format("event_time", "yyyy-MM-dd HH:mm:ss"))
     return [row.asDict() for row in out.collect()]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pyspark.sql import functions as F
 
-from smb_pipeline.formats.base import FormatContext
 from smb_pipeline.formats.ecs import ECS
+from tests.formats.support import normalize_rows
 
 NESTED = (
     "`@timestamp` string, source struct<ip:string, port:int, bytes:bigint>, "
@@ -33,12 +33,7 @@ def _event(types=("connection", "allowed"), outcome="success", port=445, transpo
 
 
 def _normalize(spark, rows, ddl=NESTED, overrides=None):
-    df = spark.createDataFrame(rows, ddl)
-    fields = ECS.resolve(df.schema, "src1", overrides or {}, "test")
-    ctx = FormatContext(
-        source="src1", timezone="UTC", smb_ports=(139, 445), smb_apps=tuple(sorted(ECS.smb_apps | {"smb"}))
-    )
-    out = ECS.normalize(df.filter(ECS.prefilter(fields, ctx)), fields, ctx, ())
+    out = normalize_rows(spark, ECS, rows, ddl, overrides=overrides)
     out = out.withColumn("event_time", F.date_format("event_time", "yyyy-MM-dd HH:mm:ss"))
     return [row.asDict() for row in out.collect()]
 

@@ -6,6 +6,7 @@ import datetime as dt
 
 from smb_pipeline.formats.base import FormatContext
 from smb_pipeline.formats.fortigate import FORTIGATE
+from tests.formats.support import normalize_rows, pushed_filters
 
 SCHEMA = (
     "date string, time string, tz string, eventtime bigint, srcip string, dstip string, srcport int, dstport int, "
@@ -39,25 +40,8 @@ def _row(**changes):
     return row
 
 
-def _pushed_filters(df):
-    """The scan's PushedFilters, in full (plan strings are cut at spark.sql.maxMetadataStringLength)."""
-    conf = df.sparkSession.conf
-    before = conf.get("spark.sql.maxMetadataStringLength")
-    conf.set("spark.sql.maxMetadataStringLength", "100000")
-    try:
-        plan = df._jdf.queryExecution().executedPlan().toString()
-    finally:
-        conf.set("spark.sql.maxMetadataStringLength", before)
-    return plan.split("PushedFilters: [", 1)[1].split("], ReadSchema", 1)[0]
-
-
 def _normalize(spark, rows, schema=SCHEMA, timezone="UTC", overrides=None):
-    df = spark.createDataFrame(rows, schema)
-    fields = FORTIGATE.resolve(df.schema, "src1", overrides or {}, "test")
-    ctx = FormatContext(
-        source="src1", timezone=timezone, smb_ports=(139, 445), smb_apps=tuple(sorted(FORTIGATE.smb_apps | {"smb"}))
-    )
-    return FORTIGATE.normalize(df.filter(FORTIGATE.prefilter(fields, ctx)), fields, ctx, ())
+    return normalize_rows(spark, FORTIGATE, rows, schema, timezone=timezone, overrides=overrides)
 
 
 def test_fires_on_allowed_smb(spark):
@@ -132,6 +116,6 @@ def test_prefilter_is_pushed_to_parquet(spark, tmp_path):
     spark.createDataFrame([_row()], SCHEMA).write.parquet(path)
     df = spark.read.parquet(path)
     fields = FORTIGATE.resolve(df.schema, "src1", {}, "test")
-    pushed = _pushed_filters(df.filter(FORTIGATE.prefilter(fields, FormatContext("src1"))))
+    pushed = pushed_filters(df.filter(FORTIGATE.prefilter(fields, FormatContext("src1"))))
     assert "In(action," in pushed, pushed
     assert "In(dstport, [139,445])" in pushed, pushed

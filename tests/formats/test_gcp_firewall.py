@@ -6,6 +6,7 @@ import datetime as dt
 
 from smb_pipeline.formats.base import FormatContext
 from smb_pipeline.formats.gcp_firewall import GCP_FIREWALL
+from tests.formats.support import normalize_rows, pushed_filters
 
 SCHEMA = (
     "timestamp string, jsonPayload struct<connection: struct<src_ip: string, src_port: int, dest_ip: string, "
@@ -32,23 +33,8 @@ def _row(dest_port=445, protocol=6, disposition="ALLOWED", timestamp="2024-01-15
     }
 
 
-def _pushed_filters(df):
-    """The scan's PushedFilters, in full (plan strings are cut at spark.sql.maxMetadataStringLength)."""
-    conf = df.sparkSession.conf
-    before = conf.get("spark.sql.maxMetadataStringLength")
-    conf.set("spark.sql.maxMetadataStringLength", "100000")
-    try:
-        plan = df._jdf.queryExecution().executedPlan().toString()
-    finally:
-        conf.set("spark.sql.maxMetadataStringLength", before)
-    return plan.split("PushedFilters: [", 1)[1].split("], ReadSchema", 1)[0]
-
-
 def _normalize(spark, rows, schema=SCHEMA, overrides=None):
-    df = spark.createDataFrame(rows, schema)
-    fields = GCP_FIREWALL.resolve(df.schema, "src1", overrides or {}, "test")
-    ctx = FormatContext(source="src1", smb_ports=(139, 445), smb_apps=tuple(sorted(GCP_FIREWALL.smb_apps | {"smb"})))
-    return GCP_FIREWALL.normalize(df.filter(GCP_FIREWALL.prefilter(fields, ctx)), fields, ctx, ())
+    return normalize_rows(spark, GCP_FIREWALL, rows, schema, overrides=overrides)
 
 
 def test_fires_on_allowed_smb(spark):
@@ -84,6 +70,6 @@ def test_prefilter_is_pushed_to_parquet(spark, tmp_path):
     spark.createDataFrame([_row()], SCHEMA).write.parquet(path)
     df = spark.read.parquet(path)
     fields = GCP_FIREWALL.resolve(df.schema, "src1", {}, "test")
-    pushed = _pushed_filters(df.filter(GCP_FIREWALL.prefilter(fields, FormatContext("src1"))))
+    pushed = pushed_filters(df.filter(GCP_FIREWALL.prefilter(fields, FormatContext("src1"))))
     assert "In(jsonPayload.disposition," in pushed, pushed
     assert "In(jsonPayload.connection.dest_port, [139,445])" in pushed, pushed

@@ -6,6 +6,7 @@ import datetime as dt
 
 from smb_pipeline.formats.base import FormatContext
 from smb_pipeline.formats.juniper_srx import JUNIPER_SRX
+from tests.formats.support import normalize_rows, pushed_filters
 
 SCHEMA = (
     "timestamp string, host string, event string, `source-address` string, `destination-address` string, "
@@ -35,23 +36,8 @@ def _row(**changes):
     return row
 
 
-def _pushed_filters(df):
-    """The scan's PushedFilters, in full (plan strings are cut at spark.sql.maxMetadataStringLength)."""
-    conf = df.sparkSession.conf
-    before = conf.get("spark.sql.maxMetadataStringLength")
-    conf.set("spark.sql.maxMetadataStringLength", "100000")
-    try:
-        plan = df._jdf.queryExecution().executedPlan().toString()
-    finally:
-        conf.set("spark.sql.maxMetadataStringLength", before)
-    return plan.split("PushedFilters: [", 1)[1].split("], ReadSchema", 1)[0]
-
-
 def _normalize(spark, rows, schema=SCHEMA, overrides=None):
-    df = spark.createDataFrame(rows, schema)
-    fields = JUNIPER_SRX.resolve(df.schema, "src1", overrides or {}, "test")
-    ctx = FormatContext(source="src1", smb_ports=(139, 445), smb_apps=tuple(sorted(JUNIPER_SRX.smb_apps | {"smb"})))
-    return JUNIPER_SRX.normalize(df.filter(JUNIPER_SRX.prefilter(fields, ctx)), fields, ctx, ())
+    return normalize_rows(spark, JUNIPER_SRX, rows, schema, overrides=overrides)
 
 
 def test_fires_on_closed_smb_session(spark):
@@ -107,6 +93,6 @@ def test_prefilter_is_pushed_to_parquet(spark, tmp_path):
     spark.createDataFrame([_row()], SCHEMA).write.parquet(path)
     df = spark.read.parquet(path)
     fields = JUNIPER_SRX.resolve(df.schema, "src1", {}, "test")
-    pushed = _pushed_filters(df.filter(JUNIPER_SRX.prefilter(fields, FormatContext("src1"))))
+    pushed = pushed_filters(df.filter(JUNIPER_SRX.prefilter(fields, FormatContext("src1"))))
     assert "In(event," in pushed, pushed
     assert "In(`destination-port`, [139,445])" in pushed, pushed

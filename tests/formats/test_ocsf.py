@@ -6,6 +6,7 @@ import datetime as dt
 
 from smb_pipeline.formats.base import FormatContext
 from smb_pipeline.formats.ocsf import OCSF
+from tests.formats.support import normalize_rows, pushed_filters
 
 SCHEMA = (
     "time bigint, class_uid int, activity_id int, action_id int, disposition_id int, action string, "
@@ -36,23 +37,8 @@ def _row(**changes):
     return row
 
 
-def _pushed_filters(df):
-    """The scan's PushedFilters, in full (plan strings are cut at spark.sql.maxMetadataStringLength)."""
-    conf = df.sparkSession.conf
-    before = conf.get("spark.sql.maxMetadataStringLength")
-    conf.set("spark.sql.maxMetadataStringLength", "100000")
-    try:
-        plan = df._jdf.queryExecution().executedPlan().toString()
-    finally:
-        conf.set("spark.sql.maxMetadataStringLength", before)
-    return plan.split("PushedFilters: [", 1)[1].split("], ReadSchema", 1)[0]
-
-
 def _normalize(spark, rows, schema=SCHEMA, overrides=None):
-    df = spark.createDataFrame(rows, schema)
-    fields = OCSF.resolve(df.schema, "src1", overrides or {}, "test")
-    ctx = FormatContext(source="src1", smb_ports=(139, 445), smb_apps=tuple(sorted(OCSF.smb_apps | {"smb"})))
-    return OCSF.normalize(df.filter(OCSF.prefilter(fields, ctx)), fields, ctx, ())
+    return normalize_rows(spark, OCSF, rows, schema, overrides=overrides)
 
 
 def test_fires_on_allowed_smb(spark):
@@ -112,6 +98,6 @@ def test_prefilter_is_pushed_to_parquet(spark, tmp_path):
     spark.createDataFrame([_row()], SCHEMA).write.parquet(path)
     df = spark.read.parquet(path)
     fields = OCSF.resolve(df.schema, "src1", {}, "test")
-    pushed = _pushed_filters(df.filter(OCSF.prefilter(fields, FormatContext("src1"))))
+    pushed = pushed_filters(df.filter(OCSF.prefilter(fields, FormatContext("src1"))))
     assert "In(action_id, [1])" in pushed or "EqualTo(action_id,1)" in pushed, pushed
     assert "dst_endpoint.port" in pushed, pushed

@@ -6,6 +6,7 @@ import datetime as dt
 
 from smb_pipeline.formats.base import FormatContext
 from smb_pipeline.formats.panos import PANOS
+from tests.formats.support import normalize_rows, pushed_filters
 
 SCHEMA = (
     "time_generated string, src string, dst string, sport int, dport int, proto string, app string, "
@@ -36,25 +37,8 @@ def _row(**changes):
     return row
 
 
-def _pushed_filters(df):
-    """The scan's PushedFilters, in full (plan strings are cut at spark.sql.maxMetadataStringLength)."""
-    conf = df.sparkSession.conf
-    before = conf.get("spark.sql.maxMetadataStringLength")
-    conf.set("spark.sql.maxMetadataStringLength", "100000")
-    try:
-        plan = df._jdf.queryExecution().executedPlan().toString()
-    finally:
-        conf.set("spark.sql.maxMetadataStringLength", before)
-    return plan.split("PushedFilters: [", 1)[1].split("], ReadSchema", 1)[0]
-
-
 def _normalize(spark, rows, schema=SCHEMA, timezone="UTC", overrides=None):
-    df = spark.createDataFrame(rows, schema)
-    fields = PANOS.resolve(df.schema, "src1", overrides or {}, "test")
-    ctx = FormatContext(
-        source="src1", timezone=timezone, smb_ports=(139, 445), smb_apps=tuple(sorted(PANOS.smb_apps | {"smb"}))
-    )
-    return PANOS.normalize(df.filter(PANOS.prefilter(fields, ctx)), fields, ctx, ())
+    return normalize_rows(spark, PANOS, rows, schema, timezone=timezone, overrides=overrides)
 
 
 def test_fires_on_allowed_smb(spark):
@@ -112,6 +96,6 @@ def test_prefilter_is_pushed_to_parquet(spark, tmp_path):
     df = spark.read.parquet(path)
     fields = PANOS.resolve(df.schema, "src1", {}, "test")
     ctx = FormatContext(source="src1", smb_apps=("smb",))
-    pushed = _pushed_filters(df.filter(PANOS.prefilter(fields, ctx)))
+    pushed = pushed_filters(df.filter(PANOS.prefilter(fields, ctx)))
     assert "In(action," in pushed
     assert "In(dport, [139,445])" in pushed, pushed

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pyspark.sql import functions as F
 
-from smb_pipeline.formats.base import FormatContext
 from smb_pipeline.formats.pfsense import PFSENSE
+from tests.formats.support import normalize_rows
 
 DDL = "timestamp string, host string, message string"
 PASS_V4 = (
@@ -18,12 +18,7 @@ PASS_V6 = (
 
 
 def _normalize(spark, rows, ddl=DDL, timezone="UTC", overrides=None):
-    df = spark.createDataFrame(rows, ddl)
-    fields = PFSENSE.resolve(df.schema, "src1", overrides or {}, "test")
-    ctx = FormatContext(
-        source="src1", timezone=timezone, smb_ports=(139, 445), smb_apps=tuple(sorted(PFSENSE.smb_apps | {"smb"}))
-    )
-    out = PFSENSE.normalize(df.filter(PFSENSE.prefilter(fields, ctx)), fields, ctx, ())
+    out = normalize_rows(spark, PFSENSE, rows, ddl, timezone=timezone, overrides=overrides)
     out = out.withColumn("event_time", F.date_format("event_time", "yyyy-MM-dd HH:mm:ss"))
     return [row.asDict() for row in out.collect()]
 

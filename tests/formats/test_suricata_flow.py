@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pyspark.sql import functions as F
 
-from smb_pipeline.formats.base import FormatContext
 from smb_pipeline.formats.suricata_flow import SURICATA_FLOW
+from tests.formats.support import normalize_rows
 
 DDL = (
     "timestamp string, flow_id bigint, event_type string, src_ip string, src_port int, dest_ip string, "
@@ -31,12 +31,7 @@ def _event(event_type="flow", dest_port=445, proto="TCP", app="smb", flow=(12, 1
 
 
 def _normalize(spark, rows, ddl=DDL, overrides=None):
-    df = spark.createDataFrame(rows, ddl)
-    fields = SURICATA_FLOW.resolve(df.schema, "src1", overrides or {}, "test")
-    ctx = FormatContext(
-        source="src1", timezone="UTC", smb_ports=(139, 445), smb_apps=tuple(sorted(SURICATA_FLOW.smb_apps | {"smb"}))
-    )
-    out = SURICATA_FLOW.normalize(df.filter(SURICATA_FLOW.prefilter(fields, ctx)), fields, ctx, ())
+    out = normalize_rows(spark, SURICATA_FLOW, rows, ddl, overrides=overrides)
     out = out.withColumn("event_time", F.date_format("event_time", "yyyy-MM-dd HH:mm:ss"))
     return [row.asDict() for row in out.collect()]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pyspark.sql import functions as F
 
-from smb_pipeline.formats.base import FormatContext
 from smb_pipeline.formats.zeek_conn import ZEEK_CONN
+from tests.formats.support import normalize_rows
 
 DOTTED = (
     "ts double, uid string, `id.orig_h` string, `id.orig_p` int, `id.resp_h` string, `id.resp_p` int, "
@@ -28,12 +28,7 @@ SMB = (
 
 
 def _normalize(spark, rows, ddl=DOTTED, overrides=None):
-    df = spark.createDataFrame(rows, ddl)
-    fields = ZEEK_CONN.resolve(df.schema, "src1", overrides or {}, "test")
-    ctx = FormatContext(
-        source="src1", timezone="UTC", smb_ports=(139, 445), smb_apps=tuple(sorted(ZEEK_CONN.smb_apps | {"smb"}))
-    )
-    out = ZEEK_CONN.normalize(df.filter(ZEEK_CONN.prefilter(fields, ctx)), fields, ctx, ())
+    out = normalize_rows(spark, ZEEK_CONN, rows, ddl, overrides=overrides)
     out = out.withColumn("event_time", F.date_format("event_time", "yyyy-MM-dd HH:mm:ss.SSS"))
     return [row.asDict() for row in out.collect()]
 
