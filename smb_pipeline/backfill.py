@@ -17,6 +17,7 @@ from pyspark.sql import SparkSession
 
 from smb_pipeline.config import PipelineConfig
 from smb_pipeline.fingerprint import day_inputs
+from smb_pipeline.pipeline import days_between
 from smb_pipeline.runlog import config_hash, last_success_fingerprints, logged_run
 
 log = logging.getLogger("smb_pipeline")
@@ -69,7 +70,7 @@ def contiguous_ranges(days: list[dt.date]) -> Iterator[tuple[dt.date, dt.date]]:
 
 def days_to_process(spark: SparkSession, config: PipelineConfig, start: dt.date, end: dt.date,
                     force: bool) -> list[dt.date]:
-    days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
+    days = days_between(start, end)
     if force:
         return days
     previous = last_success_fingerprints(spark, config, start, end)

@@ -102,7 +102,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run_command(config, start, end, args.master)
 
 
-def _demo_days(days: int, first_day: str | None) -> dt.date:
+def _first_demo_day(days: int, first_day: str | None) -> dt.date:
     if days < 1:
         raise ConfigError(f"--days: must be at least 1 (value {days})")
     return parse_day(first_day, "--first-day") if first_day else yesterday_utc() - dt.timedelta(days=days - 1)
@@ -112,7 +112,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     """One cim archive in --out, or with --formats one archive per format in --out/<format>."""
     from smb_pipeline.generate_vendors import RENDERERS, generate_vendor_archive
 
-    first = _demo_days(args.days, args.first_day)
+    first = _first_demo_day(args.days, args.first_day)
     formats = [f.strip() for f in args.formats.split(",") if f.strip()] if args.formats else None
     for fmt in formats or []:
         if fmt != "cim" and fmt not in RENDERERS:
@@ -133,7 +133,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     sources = [s.model_copy(update={"path": str(workdir / "archive" / s.name)}) for s in config.sources]
     config = config.model_copy(update={"sources": tuple(sources),
                                        "output": config.output.model_copy(update={"path": str(workdir / "lake")})})
-    first = _demo_days(args.days, None)
+    first = _first_demo_day(args.days, None)
     days = [first + dt.timedelta(days=offset) for offset in range(args.days)]
     for source in config.sources:
         generate_vendor_archive(source.path, source.format, args.days, args.rows_per_day, args.seed, first)

@@ -51,10 +51,6 @@ class SourceCounts:
 
     COUNTERS = ("rows_read", "not_allowed_smb", "rejected", "excluded", "aggregated")
 
-    @property
-    def accounted(self) -> int:
-        return self.not_allowed_smb + self.rejected + self.excluded + self.aggregated
-
     def add(self, other: SourceCounts) -> None:
         for name in self.COUNTERS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
@@ -220,7 +216,8 @@ def summarize_counts(
     return daily
 
 
-def _days(start: dt.date, end: dt.date) -> list[dt.date]:
+def days_between(start: dt.date, end: dt.date) -> list[dt.date]:
+    """start..end inclusive."""
     return [start + dt.timedelta(days=offset) for offset in range((end - start).days + 1)]
 
 
@@ -250,7 +247,7 @@ def build_outputs(
     kept = exclude_company_traffic(smb_events, index, config.exclude_company)
     kept_rows = _collect_counts(kept.groupBy("source", "event_date").count())
     daily = summarize_counts(census_rows, status_rows, kept_rows, [s.name for s in config.sources],
-                             _days(start, end))
+                             days_between(start, end))
     return aggregate_daily_pairs(kept), rejects_table(staged), daily, staged
 
 

@@ -29,7 +29,7 @@ from pyspark.sql.types import (
 from smb_pipeline import __version__, delta_io
 from smb_pipeline.config import PipelineConfig
 from smb_pipeline.fingerprint import DayInputs, day_inputs
-from smb_pipeline.pipeline import RunResult, SourceCounts, run_pipeline
+from smb_pipeline.pipeline import RunResult, SourceCounts, days_between, run_pipeline
 
 RUNS_TABLE = "pipeline_runs"
 STATUS_SUCCEEDED = "succeeded"
@@ -70,10 +70,6 @@ def config_hash(config: PipelineConfig) -> str:
     return hashlib.sha256(config.model_dump_json().encode()).hexdigest()[:16]
 
 
-def _days(start: dt.date, end: dt.date) -> list[dt.date]:
-    return [start + dt.timedelta(days=offset) for offset in range((end - start).days + 1)]
-
-
 def runs_rows(run_id: str, command: str, config: PipelineConfig, start: dt.date, end: dt.date,
               started: dt.datetime, ended: dt.datetime, inputs: Sequence[DayInputs],
               result: RunResult | None, error: str | None) -> list[tuple]:
@@ -111,7 +107,7 @@ def logged_run(spark: SparkSession, config: PipelineConfig, start: dt.date, end:
     """Run the days and record the run, successful or not; a failure is re-raised after logging."""
     run_id = str(uuid.uuid4())
     started = dt.datetime.now(dt.timezone.utc)
-    inputs = [day_inputs(spark, config, day) for day in _days(start, end)]
+    inputs = [day_inputs(spark, config, day) for day in days_between(start, end)]
     try:
         result = runner(spark, config, start, end)
     except Exception as exc:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from smb_pipeline.pipeline import RunResult
+from smb_pipeline.pipeline import RunResult, SourceCounts
 
-_COLUMNS = ("rows_read", "not_allowed_smb", "rejected", "excluded", "aggregated")
+_COLUMNS = SourceCounts.COUNTERS
 
 
 def format_summary(result: RunResult) -> str:
