@@ -152,7 +152,10 @@ def stage_events(archives: Sequence[SourceArchive], config: PipelineConfig, star
         context = format_context(archive, config)
         events = with_validated_fields(canonical_candidates(archive, context))
         apps = context.smb_apps
-        frames.append(with_status(filter_days(with_event_date(events, start), start, end), config.smb.ports, apps))
+        staged = with_status(filter_days(with_event_date(events, start), start, end), config.smb.ports, apps)
+        # Only a rejected row needs its raw JSON: dropping it from the others keeps the JSON from
+        # being built (Spark inlines it into this condition) and the persisted frame small.
+        frames.append(staged.withColumn(RAW_COLUMN, F.when(F.col("status") == STATUS_REJECTED, F.col(RAW_COLUMN))))
     staged = frames[0]
     for frame in frames[1:]:
         staged = staged.unionByName(frame)
