@@ -26,8 +26,9 @@ time.tzset()
 
 
 @pytest.fixture(scope="session")
-def spark():
-    session = build_spark_session("smb_pipeline_tests", master="local[2]", spark_conf=TEST_SPARK_CONF)
+def spark(tmp_path_factory):
+    conf = {**TEST_SPARK_CONF, "spark.sql.warehouse.dir": str(tmp_path_factory.mktemp("warehouse"))}
+    session = build_spark_session("smb_pipeline_tests", master="local[2]", spark_conf=conf)
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()

@@ -235,3 +235,11 @@ def test_missing_required_column_names_source_file_and_column(spark, tmp_path):
     message = str(error.value)
     assert message.startswith("source 'perimeter' (cim): required column '_time'")
     assert ".parquet" in message and message.endswith("columns present: src_ip")
+
+
+def test_tables_registered_in_the_catalog_when_a_database_is_set(spark, archive, tmp_path):
+    config = _config(archive, tmp_path, output={"path": str(tmp_path / "lake"), "database": "smb_e2e"})
+    result = run_pipeline(spark, config, FIRST_DAY, FIRST_DAY)
+    registered = spark.sql("SELECT count(*) AS n FROM smb_e2e.smb_allowed_daily").first().n
+    assert registered == result.pairs_written
+    assert spark.sql("SELECT count(*) AS n FROM smb_e2e.rejected_events").first().n == result.sources[0].rejected
