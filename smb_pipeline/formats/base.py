@@ -186,6 +186,23 @@ def raw_variants(values: set[str] | frozenset[str] | tuple[str, ...]) -> list[st
     return sorted(spellings)
 
 
+def smb_prefilter(fields: Fields, context: FormatContext, port: str, names: tuple[str, ...] = (),
+                  smb_ids: frozenset[str] = frozenset()) -> Column:
+    """Pushable "could be SMB": the port field in the SMB ports, or one of the `names` fields
+    (application, service) in the vendor's SMB ids plus the configured apps, as archives spell them."""
+    ids = raw_variants(smb_ids | set(context.smb_apps))
+    smb = fields.isin(port, context.smb_ports)
+    for name in names:
+        smb = smb | fields.isin(name, ids)
+    return smb
+
+
+def session_key(device: Column, session_id: Column) -> Column:
+    """`device|session id` for a record of a session the vendor logs more than once; null (the
+    record counts on its own) when the record has no session id."""
+    return F.when(session_id.isNotNull(), F.concat_ws("|", F.coalesce(device, F.lit("")), session_id))
+
+
 def port_text(column: Column) -> Column:
     """A port column as text, whatever its archive type (int, long, numeric string)."""
     return F.trim(column.cast("string"))

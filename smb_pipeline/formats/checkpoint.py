@@ -13,6 +13,8 @@ from smb_pipeline.formats.base import (
     port_text,
     protocol_name,
     raw_variants,
+    session_key,
+    smb_prefilter,
     to_canonical,
 )
 
@@ -44,8 +46,7 @@ REQUIRED = frozenset({"time", "src", "dst", "service", "action"})
 
 def prefilter_checkpoint(fields: Fields, context: FormatContext) -> Column:
     allowed = fields.isin("action", raw_variants(ALLOWED_ACTIONS))
-    services = raw_variants(SMB_SERVICES | set(context.smb_apps))
-    return allowed & (fields.isin("service", context.smb_ports) | fields.isin("service_id", services))
+    return allowed & smb_prefilter(fields, context, "service", ("service_id",), SMB_SERVICES)
 
 
 def normalize_checkpoint(df: DataFrame, fields: Fields, context: FormatContext, keep: tuple[str, ...]) -> DataFrame:
@@ -53,7 +54,7 @@ def normalize_checkpoint(df: DataFrame, fields: Fields, context: FormatContext, 
     loguid = fields.col("loguid", "string")
     device = F.coalesce(fields.col("origin", "string"), fields.col("hostname", "string"))
     # Updates of one log (accounting: bytes so far) are sent as distinct records sharing `loguid`.
-    session_key = F.when(loguid.isNotNull(), F.concat_ws("|", F.coalesce(device, F.lit("")), loguid))
+    key = session_key(device, loguid)
     return to_canonical(
         df,
         {
@@ -71,7 +72,7 @@ def normalize_checkpoint(df: DataFrame, fields: Fields, context: FormatContext, 
             "dvc": device,
             "rule": fields.col("rule_name"),
             "session_id": loguid,
-            "session_key": session_key,
+            "session_key": key,
             "direction": F.lower(F.trim(fields.col("ifdir"))),
         },
         keep,

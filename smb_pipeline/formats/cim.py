@@ -12,6 +12,7 @@ from smb_pipeline.formats.base import (
     any_time_to_utc,
     port_text,
     raw_variants,
+    smb_prefilter,
     to_canonical,
 )
 
@@ -39,8 +40,7 @@ REQUIRED = frozenset({"_time", "src_ip", "dest_ip", "src_port", "dest_port", "tr
 
 def prefilter_cim(fields: Fields, context: FormatContext) -> Column:
     allowed = fields.isin("action", raw_variants(ALLOWED_ACTIONS))
-    smb = fields.isin("dest_port", context.smb_ports) | fields.isin("app", raw_variants(context.smb_apps))
-    return allowed & smb
+    return allowed & smb_prefilter(fields, context, "dest_port", ("app",))
 
 
 def normalize_cim(df: DataFrame, fields: Fields, context: FormatContext, keep: tuple[str, ...]) -> DataFrame:

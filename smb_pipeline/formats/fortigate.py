@@ -14,6 +14,8 @@ from smb_pipeline.formats.base import (
     port_text,
     protocol_name,
     raw_variants,
+    session_key,
+    smb_prefilter,
     to_canonical,
 )
 
@@ -52,9 +54,7 @@ REQUIRED = frozenset({"srcip", "dstip", "dstport", "action"})
 
 def prefilter_fortigate(fields: Fields, context: FormatContext) -> Column:
     allowed = fields.isin("action", raw_variants(ALLOWED_ACTIONS))
-    apps = raw_variants(SMB_APPS | set(context.smb_apps))
-    smb = fields.isin("dstport", context.smb_ports) | fields.isin("service", apps) | fields.isin("app", apps)
-    return allowed & smb
+    return allowed & smb_prefilter(fields, context, "dstport", ("service", "app"), SMB_APPS)
 
 
 def _event_time(fields: Fields, context: FormatContext) -> Column:
@@ -74,13 +74,11 @@ def normalize_fortigate(df: DataFrame, fields: Fields, context: FormatContext, k
     action = F.lower(F.trim(fields.col("action")))
     session_id = fields.col("sessionid", "string")
     # A session logged at start and at close shares (devname, sessionid).
-    session_key = F.when(
-        session_id.isNotNull(), F.concat_ws("|", F.coalesce(fields.col("devname", "string"), F.lit("")), session_id)
-    )
+    key = session_key(fields.col("devname", "string"), session_id)
     is_start = F.coalesce(action == "start", F.lit(False))
     canonical_action = (
         F.when(action.isin(*OPENING_ACTIONS), "allowed")
-        .when(action.isin(*CLOSING_ACTIONS), F.when(session_key.isNotNull(), "teardown").otherwise("allowed"))
+        .when(action.isin(*CLOSING_ACTIONS), F.when(key.isNotNull(), "teardown").otherwise("allowed"))
         .when(action.isin(*BLOCKED_ACTIONS), "blocked")
     )
     apps = F.concat_ws(",", F.trim(fields.col("service", "string")), F.trim(fields.col("app", "string")))
@@ -102,7 +100,7 @@ def normalize_fortigate(df: DataFrame, fields: Fields, context: FormatContext, k
             "dvc": fields.col("devname"),
             "rule": F.coalesce(fields.col("policyname", "string"), fields.col("policyid", "string")),
             "session_id": session_id,
-            "session_key": session_key,
+            "session_key": key,
         },
         keep,
     )

@@ -12,7 +12,8 @@ from smb_pipeline.formats.base import (
     any_time_to_utc,
     port_text,
     protocol_name,
-    raw_variants,
+    session_key,
+    smb_prefilter,
     to_canonical,
 )
 
@@ -45,26 +46,18 @@ REQUIRED = frozenset({"timestamp", "event", "source-address", "destination-addre
 
 def prefilter_juniper_srx(fields: Fields, context: FormatContext) -> Column:
     allowed = fields.isin("event", sorted(ALLOWED_ACTIONS))
-    services = raw_variants(SMB_SERVICES | set(context.smb_apps))
-    smb = (
-        fields.isin("destination-port", context.smb_ports)
-        | fields.isin("service-name", services)
-        | fields.isin("application", services)
-    )
-    return allowed & smb
+    return allowed & smb_prefilter(fields, context, "destination-port", ("service-name", "application"), SMB_SERVICES)
 
 
 def normalize_juniper_srx(df: DataFrame, fields: Fields, context: FormatContext, keep: tuple[str, ...]) -> DataFrame:
     event = F.upper(F.trim(fields.col("event")))
     session_id = fields.col("session-id-32", "string")
     # CREATE and CLOSE of one session share (host, session-id-32).
-    session_key = F.when(
-        session_id.isNotNull(), F.concat_ws("|", F.coalesce(fields.col("host", "string"), F.lit("")), session_id)
-    )
+    key = session_key(fields.col("host", "string"), session_id)
     is_create = event.isin(*CREATE_EVENTS)
     canonical_action = (
         F.when(is_create, "allowed")
-        .when(event.isin(*CLOSE_EVENTS), F.when(session_key.isNotNull(), "teardown").otherwise("allowed"))
+        .when(event.isin(*CLOSE_EVENTS), F.when(key.isNotNull(), "teardown").otherwise("allowed"))
         .when(event.isin(*BLOCKED_ACTIONS), "blocked")
     )
     apps = F.concat_ws(",", F.trim(fields.col("service-name", "string")), F.trim(fields.col("application", "string")))
@@ -87,7 +80,7 @@ def normalize_juniper_srx(df: DataFrame, fields: Fields, context: FormatContext,
             "dvc": fields.col("host"),
             "rule": fields.col("policy-name"),
             "session_id": session_id,
-            "session_key": session_key,
+            "session_key": key,
         },
         keep,
     )

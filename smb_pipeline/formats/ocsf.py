@@ -12,7 +12,8 @@ from smb_pipeline.formats.base import (
     any_time_to_utc,
     port_text,
     protocol_name,
-    raw_variants,
+    session_key,
+    smb_prefilter,
     to_canonical,
 )
 
@@ -58,8 +59,7 @@ def prefilter_ocsf(fields: Fields, context: FormatContext) -> Column:
         allowed = fields.isin("action_id", ALLOWED_ACTION_IDS) | (by_disposition & no_verdict)
     else:
         allowed = by_disposition
-    apps = raw_variants(SMB_APPS | set(context.smb_apps))
-    predicate = allowed & (fields.isin("dst_endpoint.port", context.smb_ports) | fields.isin("app_name", apps))
+    predicate = allowed & smb_prefilter(fields, context, "dst_endpoint.port", ("app_name",), SMB_APPS)
     if fields.has("class_uid"):
         predicate = predicate & fields.isin("class_uid", (NETWORK_ACTIVITY,))
     return predicate
@@ -85,11 +85,9 @@ def normalize_ocsf(df: DataFrame, fields: Fields, context: FormatContext, keep: 
     verdict = F.when(action_id.isNull() | action_id.isin(*UNKNOWN_ACTION_IDS), by_disposition).otherwise(by_action)
     uid = fields.col("connection_info.uid", "string")
     # Producers that log Open and Close of a connection repeat its uid; others give one record per uid.
-    session_key = F.when(
-        uid.isNotNull(), F.concat_ws("|", F.coalesce(fields.col("device.hostname", "string"), F.lit("")), uid)
-    )
-    is_close = F.coalesce((activity_id == CLOSE_ACTIVITY) & session_key.isNotNull(), F.lit(False))
-    no_totals = F.coalesce((activity_id == OPEN_ACTIVITY) & session_key.isNotNull(), F.lit(False))
+    key = session_key(fields.col("device.hostname", "string"), uid)
+    is_close = F.coalesce((activity_id == CLOSE_ACTIVITY) & key.isNotNull(), F.lit(False))
+    no_totals = F.coalesce((activity_id == OPEN_ACTIVITY) & key.isNotNull(), F.lit(False))
     vendor_action = F.coalesce(
         fields.col("action", "string"), fields.col("disposition", "string"), action_id.cast("string")
     )
@@ -114,7 +112,7 @@ def normalize_ocsf(df: DataFrame, fields: Fields, context: FormatContext, keep: 
             "dvc": fields.col("device.hostname"),
             "rule": fields.col("firewall_rule.name"),
             "session_id": uid,
-            "session_key": session_key,
+            "session_key": key,
             "direction": _direction(fields.col("connection_info.direction_id").try_cast("int")),
         },
         keep,

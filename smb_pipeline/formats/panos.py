@@ -13,6 +13,8 @@ from smb_pipeline.formats.base import (
     port_text,
     protocol_name,
     raw_variants,
+    session_key,
+    smb_prefilter,
     to_canonical,
 )
 
@@ -45,8 +47,7 @@ REQUIRED = frozenset({"time_generated", "src", "dst", "dport", "action"})
 
 def prefilter_panos(fields: Fields, context: FormatContext) -> Column:
     allowed = fields.isin("action", raw_variants(ALLOWED_ACTIONS))
-    apps = raw_variants(SMB_APPS | set(context.smb_apps))
-    return allowed & (fields.isin("dport", context.smb_ports) | fields.isin("app", apps))
+    return allowed & smb_prefilter(fields, context, "dport", ("app",), SMB_APPS)
 
 
 def normalize_panos(df: DataFrame, fields: Fields, context: FormatContext, keep: tuple[str, ...]) -> DataFrame:
@@ -55,7 +56,7 @@ def normalize_panos(df: DataFrame, fields: Fields, context: FormatContext, keep:
     device = F.coalesce(fields.col("serial", "string"), fields.col("device_name", "string"))
     session_id = fields.col("sessionid", "string")
     # With start logging on, `start` and `end` records of one session share (serial, sessionid).
-    session_key = F.when(session_id.isNotNull(), F.concat_ws("|", F.coalesce(device, F.lit("")), session_id))
+    key = session_key(device, session_id)
     # Only the end record carries the session's byte totals.
     is_start = F.coalesce(subtype == "start", F.lit(False))
     return to_canonical(
@@ -78,7 +79,7 @@ def normalize_panos(df: DataFrame, fields: Fields, context: FormatContext, keep:
             "dvc": F.coalesce(fields.col("device_name", "string"), fields.col("serial", "string")),
             "rule": fields.col("rule"),
             "session_id": session_id,
-            "session_key": session_key,
+            "session_key": key,
         },
         keep,
     )
