@@ -10,13 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 from pyspark.sql import SparkSession
 
 from smb_pipeline.config import PipelineConfig
-from smb_pipeline.fingerprint import day_inputs
+from smb_pipeline.fingerprint import DayInputs, inputs_for_days
 from smb_pipeline.pipeline import days_between
 from smb_pipeline.runlog import config_hash, last_success_fingerprints, logged_run
 
@@ -68,15 +68,15 @@ def contiguous_ranges(days: list[dt.date]) -> Iterator[tuple[dt.date, dt.date]]:
     yield first, previous
 
 
-def days_to_process(spark: SparkSession, config: PipelineConfig, start: dt.date, end: dt.date,
+def days_to_process(spark: SparkSession, config: PipelineConfig, inputs: Mapping[dt.date, DayInputs],
                     force: bool) -> list[dt.date]:
-    days = days_between(start, end)
+    """The days of `inputs` whose files or config changed since their last successful run."""
+    days = sorted(inputs)
     if force:
         return days
-    previous = last_success_fingerprints(spark, config, start, end)
+    previous = last_success_fingerprints(spark, config, days[0], days[-1])
     current_config = config_hash(config)
-    return [day for day in days
-            if previous.get(day) != (day_inputs(spark, config, day).fingerprint, current_config)]
+    return [day for day in days if previous.get(day) != (inputs[day].fingerprint, current_config)]
 
 
 def backfill(spark: SparkSession, config: PipelineConfig, start: dt.date, end: dt.date, batch_days: int = 7,
@@ -88,10 +88,11 @@ def backfill(spark: SparkSession, config: PipelineConfig, start: dt.date, end: d
     progress = BackfillProgress(total_days=(end - start).days + 1)
     for number, (first, last) in enumerate(all_batches, start=1):
         began = time.monotonic()
-        todo = days_to_process(spark, config, first, last, force)
-        progress.days_skipped += (last - first).days + 1 - len(todo)
+        inputs = inputs_for_days(spark, config, days_between(first, last))
+        todo = days_to_process(spark, config, inputs, force)
+        progress.days_skipped += len(inputs) - len(todo)
         for range_start, range_end in contiguous_ranges(todo):
-            result = logged_run(spark, config, range_start, range_end, command="backfill")
+            result = logged_run(spark, config, range_start, range_end, command="backfill", inputs=inputs)
             progress.rows += result.total("rows_read")
         progress.days_done += (last - first).days + 1
         progress.seconds += time.monotonic() - began

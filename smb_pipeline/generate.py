@@ -20,7 +20,6 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
@@ -56,14 +55,6 @@ INTERNET_ATTACKERS = ("203.0.113.66", "185.220.101.4", "45.155.205.233", "2a00:1
 SCANNERS = ("89.248.165.10", "162.142.125.7", "167.94.138.35")
 DEVICES = ("fw-edge-1", "fw-edge-2", "fw-dc-1")
 OTHER_SERVICES = ((443, "ssl"), (80, "web-browsing"), (53, "dns"), (25, "smtp"), (3389, "ms-rdp"), (22, "ssh"))
-
-
-@dataclass(frozen=True)
-class DemoSpec:
-    days: int
-    rows_per_day: int
-    seed: int
-    first_day: dt.date
 
 
 def _internal_ip(rng: random.Random) -> str:
@@ -110,10 +101,10 @@ def _moment(day: dt.date, rng: random.Random) -> dt.datetime:
     return start + dt.timedelta(seconds=rng.randint(0, 86_399), microseconds=rng.randint(0, 999_999))
 
 
-def _day_rows(day: dt.date, spec: DemoSpec, rng: random.Random, session_counter: list[int]) -> _DayWriter:
+def _day_rows(day: dt.date, rows_per_day: int, rng: random.Random, session_counter: list[int]) -> _DayWriter:
     out = _DayWriter()
-    smb_share = max(1, spec.rows_per_day // 50)  # about 2% of traffic is SMB
-    for _ in range(spec.rows_per_day - 4 * smb_share - 8):
+    smb_share = max(1, rows_per_day // 50)  # about 2% of traffic is SMB
+    for _ in range(rows_per_day - 4 * smb_share - 8):
         port, app = rng.choice(OTHER_SERVICES)
         src = _internal_ip(rng) if rng.random() < 0.6 else _internet_ip(rng)
         action = "allowed" if rng.random() < 0.8 else "blocked"
@@ -167,14 +158,13 @@ def write_archive(out: str | Path, schema: pa.Schema, render: Renderer, days: in
     rendered into at least one row), for tests to compute expectations from."""
     if days < 1 or rows_per_day < 100:
         raise ValueError("generate needs at least 1 day and 100 rows per day")
-    spec = DemoSpec(days, rows_per_day, seed, first_day)
     rng = random.Random(f"{seed}{rng_key}")
     session_counter = [0]
     expressed = []
     for offset in range(days):
         day = first_day + dt.timedelta(days=offset)
         rows = []
-        for event in _day_rows(day, spec, rng, session_counter).rows:
+        for event in _day_rows(day, rows_per_day, rng, session_counter).rows:
             rendered = render(event, rng)
             if rendered:
                 expressed.append(event)

@@ -25,7 +25,7 @@ from smb_pipeline.formats.base import FormatContext, day_literal
 from smb_pipeline.reader import FILE_COLUMN, FOLDER_DAY_COLUMN, SourceArchive, read_source
 from smb_pipeline.schemas import PAIRS_TABLE, REJECTS_SCHEMA, REJECTS_TABLE
 from smb_pipeline.smb_filter import is_allowed_smb
-from smb_pipeline.subnets import SubnetIndex, build_subnet_index, exclude_company_traffic
+from smb_pipeline.subnets import build_subnet_index, exclude_company_traffic
 from smb_pipeline.validate import with_validated_fields
 
 log = logging.getLogger("smb_pipeline")
@@ -175,7 +175,7 @@ def rejects_table(staged: DataFrame) -> DataFrame:
 
 
 def _collect_counts(frame: DataFrame) -> dict[tuple, int]:
-    """Small grouped counts (a few rows per source and day) brought to the driver."""
+    """Grouped counts brought to the driver: a few rows per source, day and status, never events."""
     return {tuple(row[:-1]): row[-1] for row in frame.collect()}
 
 
@@ -224,34 +224,65 @@ def days_between(start: dt.date, end: dt.date) -> list[dt.date]:
     return [start + dt.timedelta(days=offset) for offset in range((end - start).days + 1)]
 
 
-def build_outputs(
-    spark: SparkSession, config: PipelineConfig, start: dt.date, end: dt.date, index: SubnetIndex | None = None
-) -> tuple[DataFrame, DataFrame, dict[dt.date, list[SourceCounts]], DataFrame]:
-    """Compute the pair table, the rejects and the counts of a run, without writing anything.
+@dataclass
+class RunOutputs:
+    """What a run writes, computed but not yet written, and the caches behind it."""
 
-    Returns the persisted staged events last, for the caller to unpersist after writing.
+    pairs: DataFrame
+    rejects: DataFrame
+    daily: dict[dt.date, list[SourceCounts]]
+    cached: list[DataFrame]
+
+    def release(self) -> None:
+        for frame in self.cached:
+            frame.unpersist()
+
+
+def count_rows(archives: Sequence[SourceArchive], config: PipelineConfig, start: dt.date,
+               end: dt.date) -> dict[tuple, int]:
+    """Census of every source in one job: (source, day, 'rows' | 'candidates') -> count.
+
+    The result is a few rows per source and day, so collecting it is cheap.
     """
-    index = index or build_subnet_index(spark, config.company_subnets)
-    archives = [read_source(spark, source, start, end) for source in config.sources]
-    log.info("counting rows of %d source(s) for %s..%s", len(archives), start, end)
     census_all = None
     for archive in archives:
         frame = census(archive, format_context(archive, config), start, end)
         census_all = frame if census_all is None else census_all.unionByName(frame)
-    census_rows: dict[tuple, int] = {}
+    counts: dict[tuple, int] = {}
     for row in census_all.collect():  # type: ignore[union-attr]
-        census_rows[(row.source, row.event_date, "rows")] = row.rows_read
-        census_rows[(row.source, row.event_date, "candidates")] = row.candidates
+        counts[(row.source, row.event_date, "rows")] = row.rows_read
+        counts[(row.source, row.event_date, "candidates")] = row.candidates
+    return counts
+
+
+def build_outputs(spark: SparkSession, config: PipelineConfig, start: dt.date, end: dt.date) -> RunOutputs:
+    """Compute the pair table, the rejects and the counts of a run, without writing anything.
+
+    The staged survivors and the rows kept after the company exclusion are persisted: each
+    feeds both a count and a table, and neither should be computed twice. The caller
+    releases them (`RunOutputs.release`) after writing.
+    """
+    index = build_subnet_index(spark, config.company_subnets)
+    archives = [read_source(spark, source, start, end) for source in config.sources]
+    log.info("counting rows of %d source(s) for %s..%s", len(archives), start, end)
+    census_rows = count_rows(archives, config, start, end)
 
     log.info("normalizing, validating and filtering prefilter survivors")
     staged = stage_events(archives, config, start, end).persist(StorageLevel.MEMORY_AND_DISK)
-    status_rows = _collect_counts(staged.groupBy("source", "event_date", "status").count())
-    smb_events = staged.filter(F.col("status") == STATUS_SMB)
-    kept = exclude_company_traffic(smb_events, index, config.exclude_company)
-    kept_rows = _collect_counts(kept.groupBy("source", "event_date").count())
-    daily = summarize_counts(census_rows, status_rows, kept_rows, [s.name for s in config.sources],
-                             days_between(start, end))
-    return aggregate_daily_pairs(kept), rejects_table(staged), daily, staged
+    cached = [staged]
+    try:
+        status_rows = _collect_counts(staged.groupBy("source", "event_date", "status").count())
+        smb_events = staged.filter(F.col("status") == STATUS_SMB)
+        kept = exclude_company_traffic(smb_events, index, config.exclude_company).persist(StorageLevel.MEMORY_AND_DISK)
+        cached.append(kept)
+        kept_rows = _collect_counts(kept.groupBy("source", "event_date").count())
+        daily = summarize_counts(census_rows, status_rows, kept_rows, [s.name for s in config.sources],
+                                 days_between(start, end))
+    except BaseException:
+        for frame in cached:
+            frame.unpersist()
+        raise
+    return RunOutputs(aggregate_daily_pairs(kept), rejects_table(staged), daily, cached)
 
 
 def write_outputs(
@@ -280,20 +311,20 @@ def run_pipeline(spark: SparkSession, config: PipelineConfig, start: dt.date, en
     if end < start:
         raise ValueError(f"end {end} is before start {start}")
     began = time.monotonic()
-    pairs, rejects, daily, staged = build_outputs(spark, config, start, end)
+    outputs = build_outputs(spark, config, start, end)
     # Count the pairs while writing them, rather than in a job of its own.
     written = Observation("pairs_written")
-    pairs = pairs.observe(written, F.count(F.lit(1)).alias("rows"))
+    pairs = outputs.pairs.observe(written, F.count(F.lit(1)).alias("rows"))
     try:
         log.info("writing the pair table and the rejects for %s..%s", start, end)
-        versions = write_outputs(spark, config, start, end, pairs, rejects)
+        versions = write_outputs(spark, config, start, end, pairs, outputs.rejects)
         pairs_written = written.get["rows"]
     finally:
-        staged.unpersist()
+        outputs.release()
     return RunResult(
         start=start,
         end=end,
-        daily=daily,
+        daily=outputs.daily,
         pairs_written=pairs_written,
         tables={name: config.output.table_path(name) for name in (PAIRS_TABLE, REJECTS_TABLE)},
         versions=versions,

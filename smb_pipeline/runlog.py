@@ -11,7 +11,7 @@ import hashlib
 import logging
 import traceback
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -28,7 +28,7 @@ from pyspark.sql.types import (
 
 from smb_pipeline import __version__, delta_io
 from smb_pipeline.config import PipelineConfig
-from smb_pipeline.fingerprint import DayInputs, day_inputs
+from smb_pipeline.fingerprint import DayInputs, inputs_for_days
 from smb_pipeline.pipeline import RunResult, SourceCounts, days_between, run_pipeline
 
 RUNS_TABLE = "pipeline_runs"
@@ -103,11 +103,17 @@ def append_runs(spark: SparkSession, config: PipelineConfig, rows: list[tuple]) 
 
 
 def logged_run(spark: SparkSession, config: PipelineConfig, start: dt.date, end: dt.date, command: str,
-               runner: Callable[..., RunResult] = run_pipeline) -> RunResult:
-    """Run the days and record the run, successful or not; a failure is re-raised after logging."""
+               runner: Callable[..., RunResult] = run_pipeline,
+               inputs: Mapping[dt.date, DayInputs] | None = None) -> RunResult:
+    """Run the days and record the run, successful or not; a failure is re-raised after logging.
+
+    `inputs`: the days' input fingerprints when the caller already listed them (backfill).
+    """
     run_id = str(uuid.uuid4())
     started = dt.datetime.now(dt.timezone.utc)
-    inputs = [day_inputs(spark, config, day) for day in days_between(start, end)]
+    days = days_between(start, end)
+    listed = inputs if inputs is not None else inputs_for_days(spark, config, days)
+    inputs = [listed[day] for day in days]
     try:
         result = runner(spark, config, start, end)
     except Exception as exc:
@@ -142,4 +148,5 @@ def last_success_fingerprints(spark: SparkSession, config: PipelineConfig, start
         .groupBy("event_date")
         .agg(F.max_by(F.struct("input_fingerprint", "config_hash"), "ended_at").alias("last"))
     )
+    # One row per day of a backfill batch.
     return {row.event_date: (row.last.input_fingerprint, row.last.config_hash) for row in latest.collect()}

@@ -160,3 +160,20 @@ def test_summary_lists_every_bucket(spark, archive, tmp_path):
     for word in ("rows_read", "not_allowed_smb", "rejected", "excluded", "aggregated", "pairs written",
                  "elapsed", "smb_allowed_daily", "rejected_events", "1 day"):
         assert word in text
+
+
+def test_input_fingerprints_list_each_folder_once(spark, archive, monkeypatch):
+    from smb_pipeline import fingerprint
+
+    listed: list[str] = []
+    real_list = fingerprint._list_files
+
+    def counting_list(session, path):
+        listed.append(path)
+        return real_list(session, path)
+
+    monkeypatch.setattr(fingerprint, "_list_files", counting_list)
+    days = [FIRST_DAY + dt.timedelta(days=i) for i in range(4)]
+    inputs = fingerprint.inputs_for_days(spark, _config(archive, archive.parent / "lake"), days)
+    assert [inputs[day].files for day in days] == [2, 3, 3, 2]  # a day's folder and its existing neighbours
+    assert len(listed) == len(set(listed)) == 6  # days -1..4: margins shared by adjacent days are listed once

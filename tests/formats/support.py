@@ -21,3 +21,10 @@ def normalize_rows(spark: SparkSession, fmt: SourceFormat, rows: list, ddl: str,
 def pushed_filters(df: DataFrame) -> str:
     """The Parquet scan's PushedFilters, in full."""
     return executed_plan(df).split("PushedFilters: [", 1)[1].split("], ReadSchema", 1)[0]
+
+
+def rows_with_text_time(frame: DataFrame, time_format: str = "yyyy-MM-dd HH:mm:ss") -> list[dict]:
+    """Collected rows as dicts, `event_time` as text, for whole-row comparisons."""
+    from pyspark.sql import functions as F
+
+    return [row.asDict() for row in frame.withColumn("event_time", F.date_format("event_time", time_format)).collect()]

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pyspark.sql import functions as F
-
 from smb_pipeline.formats.azure_nsg_flow import AZURE_NSG_FLOW
-from tests.formats.support import normalize_rows
+from tests.formats.support import normalize_rows, rows_with_text_time
 
 DDL = "time string, rule string, mac string, flow_tuple string"
 T0 = int(dt.datetime(2026, 1, 15, 9, 0, tzinfo=dt.timezone.utc).timestamp())
@@ -15,9 +13,8 @@ FLOW = "10.0.0.4,10.0.0.5,50000,445"
 
 
 def _normalize(spark, rows, ddl=DDL, overrides=None):
-    out = normalize_rows(spark, AZURE_NSG_FLOW, rows, ddl, overrides=overrides)
-    out = out.withColumn("event_time", F.date_format("event_time", "yyyy-MM-dd HH:mm:ss"))
-    return sorted((row.asDict() for row in out.collect()), key=lambda r: (r["event_time"] or "", r["vendor_action"]))
+    rows = rows_with_text_time(normalize_rows(spark, AZURE_NSG_FLOW, rows, ddl, overrides=overrides))
+    return sorted(rows, key=lambda r: (r["event_time"] or "", r["vendor_action"]))
 
 
 def _row(tuple_text):

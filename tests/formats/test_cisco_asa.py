@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from pyspark.sql import functions as F
-
 from smb_pipeline.formats.cisco_asa import CISCO_ASA
-from tests.formats.support import normalize_rows
+from tests.formats.support import normalize_rows, rows_with_text_time
 
 DDL = "timestamp string, host string, message string"
 BUILT_IN = (
@@ -23,9 +21,7 @@ TEARDOWN_OUT = (
 
 
 def _normalize(spark, rows, ddl=DDL, timezone="UTC", overrides=None):
-    out = normalize_rows(spark, CISCO_ASA, rows, ddl, timezone=timezone, overrides=overrides)
-    out = out.withColumn("event_time", F.date_format("event_time", "yyyy-MM-dd HH:mm:ss"))
-    return [row.asDict() for row in out.collect()]
+    return rows_with_text_time(normalize_rows(spark, CISCO_ASA, rows, ddl, timezone=timezone, overrides=overrides))
 
 
 def test_inbound_built_fires(spark):

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from pyspark.sql import functions as F
-
 from smb_pipeline.formats.ecs import ECS
-from tests.formats.support import normalize_rows
+from tests.formats.support import normalize_rows, rows_with_text_time
 
 NESTED = (
     "`@timestamp` string, source struct<ip:string, port:int, bytes:bigint>, "
@@ -33,9 +31,7 @@ def _event(types=("connection", "allowed"), outcome="success", port=445, transpo
 
 
 def _normalize(spark, rows, ddl=NESTED, overrides=None):
-    out = normalize_rows(spark, ECS, rows, ddl, overrides=overrides)
-    out = out.withColumn("event_time", F.date_format("event_time", "yyyy-MM-dd HH:mm:ss"))
-    return [row.asDict() for row in out.collect()]
+    return rows_with_text_time(normalize_rows(spark, ECS, rows, ddl, overrides=overrides))
 
 
 def test_allowed_smb_fires_from_nested_structs(spark):

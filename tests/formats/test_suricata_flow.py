@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from pyspark.sql import functions as F
-
 from smb_pipeline.formats.suricata_flow import SURICATA_FLOW
-from tests.formats.support import normalize_rows
+from tests.formats.support import normalize_rows, rows_with_text_time
 
 DDL = (
     "timestamp string, flow_id bigint, event_type string, src_ip string, src_port int, dest_ip string, "
@@ -31,9 +29,7 @@ def _event(event_type="flow", dest_port=445, proto="TCP", app="smb", flow=(12, 1
 
 
 def _normalize(spark, rows, ddl=DDL, overrides=None):
-    out = normalize_rows(spark, SURICATA_FLOW, rows, ddl, overrides=overrides)
-    out = out.withColumn("event_time", F.date_format("event_time", "yyyy-MM-dd HH:mm:ss"))
-    return [row.asDict() for row in out.collect()]
+    return rows_with_text_time(normalize_rows(spark, SURICATA_FLOW, rows, ddl, overrides=overrides))
 
 
 def test_established_smb_flow_fires(spark):

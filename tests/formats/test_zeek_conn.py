@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from pyspark.sql import functions as F
-
 from smb_pipeline.formats.zeek_conn import ZEEK_CONN
-from tests.formats.support import normalize_rows
+from tests.formats.support import normalize_rows, rows_with_text_time
 
 DOTTED = (
     "ts double, uid string, `id.orig_h` string, `id.orig_p` int, `id.resp_h` string, `id.resp_p` int, "
@@ -28,9 +26,8 @@ SMB = (
 
 
 def _normalize(spark, rows, ddl=DOTTED, overrides=None):
-    out = normalize_rows(spark, ZEEK_CONN, rows, ddl, overrides=overrides)
-    out = out.withColumn("event_time", F.date_format("event_time", "yyyy-MM-dd HH:mm:ss.SSS"))
-    return [row.asDict() for row in out.collect()]
+    frame = normalize_rows(spark, ZEEK_CONN, rows, ddl, overrides=overrides)
+    return rows_with_text_time(frame, "yyyy-MM-dd HH:mm:ss.SSS")
 
 
 def test_established_smb_fires_with_dotted_names(spark):
