@@ -1,7 +1,9 @@
 """IP addresses as Spark columns: parsing, canonical text, and 128-bit keys for range joins.
 
-Everything here is built from Spark's own expressions (regex, `conv`, higher-order array
-functions) so that it runs inside the JVM, vectorised and without Python workers.
+Everything here is built from Spark's own string and regex expressions, so that it runs in
+the JVM without Python workers, and without higher-order functions, so that Spark generates
+code for it (one higher-order function in a projection makes Spark interpret the whole
+projection, which made the validation of SMB candidates the slowest step of a run).
 
 An address is held as a 32-digit lower-case hex string of its 128 bits. IPv4 addresses,
 including IPv4-mapped IPv6 (`::ffff:10.1.2.3`), live in the mapped range
@@ -11,9 +13,7 @@ including IPv4-mapped IPv6 (`::ffff:10.1.2.3`), live in the mapped range
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from pyspark.sql import Column
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 IPV4_MAPPED_PREFIX = "00000000000000000000ffff"
@@ -21,16 +21,9 @@ IPV4_MAPPED_PREFIX = "00000000000000000000ffff"
 _IPV4 = r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$"
 _IPV4_TAIL = r"^(.*:)(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$"
 _IPV6_CHARS = r"^[0-9a-f:]+$"
-_HEX_GROUP = r"^[0-9a-f]{1,4}$"
-
-
-def _let(value: Column, body: Callable[[Column], Column]) -> Column:
-    """Bind `value` once and use it many times in `body`.
-
-    Nesting column expressions copies them; a lambda variable keeps the expression tree
-    small and the value computed once per row.
-    """
-    return F.element_at(F.transform(F.array(value), body), 1)
+_IPV6_TWO_ELISIONS = r"::.*::|:::"
+_IPV6_EIGHT_GROUPS = r"^([0-9a-f]{1,4}:){7}[0-9a-f]{1,4}$"
+_ELISION_MARK = "x"  # not a hex digit, so it cannot clash with a group
 
 
 def _octets_hex(octets: list[Column]) -> Column:
@@ -42,14 +35,19 @@ def _octets_hex(octets: list[Column]) -> Column:
     return F.when(valid, hex_text)
 
 
-def _ipv4_hex(text: Column) -> Column:
-    octets = [F.regexp_extract(text, _IPV4, group) for group in range(1, 5)]
-    return F.when(text.rlike(_IPV4), F.concat(F.lit(IPV4_MAPPED_PREFIX), _octets_hex(octets)))
+def _ipv4_octets(text: Column) -> Column:
+    """The four decimal octets of a dotted quad, or null. One regex to check the shape, then a
+    plain split: regexes are the costly part of parsing."""
+    return F.when(text.rlike(_IPV4), F.split(text, r"\."))
 
 
-def _ipv6_hex(text: Column) -> Column:
-    """Expand an IPv6 text (with '::' and an optional dotted IPv4 tail) to 32 hex digits."""
-    return _let(_without_ipv4_tail(text), _expand_ipv6)
+def _ipv4_hex(octets_column: Column) -> Column:
+    octets = [F.get(octets_column, index).cast("long") for index in range(4)]
+    number = octets[0] * 16777216 + octets[1] * 65536 + octets[2] * 256 + octets[3]
+    in_range = octets[0] <= 255
+    for octet in octets[1:]:
+        in_range = in_range & (octet <= 255)
+    return F.when(in_range, F.concat(F.lit(IPV4_MAPPED_PREFIX), F.lpad(F.lower(F.hex(number)), 8, "0")))
 
 
 def _without_ipv4_tail(text: Column) -> Column:
@@ -62,37 +60,67 @@ def _without_ipv4_tail(text: Column) -> Column:
     ).otherwise(text)
 
 
-def _expand_ipv6(hex_only: Column) -> Column:
-    halves = F.split(hex_only, "::", -1)
-    left = F.when(halves[0] == "", F.array().cast("array<string>")).otherwise(F.split(halves[0], ":", -1))
-    right = F.when(F.size(halves) < 2, F.array().cast("array<string>")).otherwise(
-        F.when(halves[1] == "", F.array().cast("array<string>")).otherwise(F.split(halves[1], ":", -1))
-    )
-    missing = 8 - F.size(left) - F.size(right)
-    groups = F.when(
-        F.size(halves) == 2,
-        F.concat(left, F.array_repeat(F.lit("0"), F.greatest(missing, F.lit(0))), right),
-    ).otherwise(left)
-    well_formed = (
-        hex_only.rlike(_IPV6_CHARS)
-        & (F.size(halves) <= 2)
-        & ((F.size(halves) == 1) | (missing >= 1))
-        & (F.size(groups) == 8)
-        & F.forall(groups, lambda group: group.rlike(_HEX_GROUP))
-    )
-    return F.when(well_formed, F.concat_ws("", F.transform(groups, lambda group: F.lpad(group, 4, "0"))))
+def _without_zone_id(text: Column) -> Column:
+    return F.when(text.contains("%"), F.regexp_replace(text, r"%[^%]*$", "")).otherwise(text)
 
 
-def ip_hex(ip_text: Column) -> Column:
-    """32 hex digits of the address (IPv4 in the mapped range), or null when it is not an IP.
+def _marked_elision(text: Column) -> Column:
+    """'::' as one marked group: '1::2' -> '1:x:2', '::1' -> 'x:1', '::' -> 'x'."""
+    marked = F.replace(text, F.lit("::"), F.lit(f":{_ELISION_MARK}:"))
+    marked = F.regexp_replace(marked, f"^:{_ELISION_MARK}", _ELISION_MARK)
+    return F.regexp_replace(marked, f"{_ELISION_MARK}:$", _ELISION_MARK)
+
+
+def _zero_groups(marked: Column) -> Column:
+    """How many zero groups the mark stands for: 8 minus the other groups present."""
+    colons = F.length(marked) - F.length(F.replace(marked, F.lit(":"), F.lit("")))
+    return 8 - colons
+
+
+def _expanded(marked: Column, zero_groups: Column) -> Column:
+    zeros = F.substring(F.repeat(F.lit("0:"), zero_groups), 1, zero_groups * 2 - 1)
+    return F.replace(marked, F.lit(_ELISION_MARK), zeros)
+
+
+def _padded_groups(groups: Column) -> Column:
+    """'1:0:ab' -> '0001000000ab' (no separators): each group left-padded to 4 digits."""
+    widened = F.regexp_replace(F.concat(F.lit(":"), groups), ":", ":000")
+    return F.regexp_replace(widened, r":[0-9a-f]*?([0-9a-f]{4})(?=:|$)", "$1")
+
+
+def with_ip_hex(df: DataFrame, text_column: str, hex_column: str) -> DataFrame:
+    """Add `hex_column`: 32 hex digits of the address in `text_column` (IPv4 in the mapped
+    range), or null when it is not an IP.
 
     Decimal IPv4 octets with leading zeros ("010.001.002.003") are read as decimal, as
-    firewalls that pad them mean. An IPv6 zone id ("%eth0") is dropped.
+    firewalls that pad them mean. An IPv6 zone id ("%eth0") is dropped; '::' and a dotted
+    IPv4 tail are understood.
+
+    Built in steps, each a column of its own: every intermediate value is computed once
+    per row, and the expressions stay small enough for Spark to generate code for them
+    (nesting them instead multiplies the expression tree).
     """
-    text = F.lower(F.trim(F.regexp_replace(ip_text, r"%[^%]*$", "")))
-    # IPv4 (most traffic) stays in plain, code-generated expressions; only IPv6 text goes
-    # through the array functions, which Spark evaluates without code generation.
-    return F.when(text.contains(":"), _ipv6_hex(text)).otherwise(_ipv4_hex(text))
+    text, ipv4, ipv6, marked, zero_groups, expanded = (
+        f"_{hex_column}_{step}" for step in ("text", "ipv4", "ipv6", "marked", "zero_groups", "expanded")
+    )
+    staged = (
+        df.withColumn(text, F.lower(F.trim(_without_zone_id(F.col(text_column)))))
+        .withColumn(ipv4, _ipv4_octets(F.col(text)))
+        .withColumn(ipv6, F.when(F.col(text).contains(":"), _without_ipv4_tail(F.col(text))))
+        .withColumn(marked, _marked_elision(F.col(ipv6)))
+        .withColumn(zero_groups, _zero_groups(F.col(marked)))
+        .withColumn(expanded, _expanded(F.col(marked), F.col(zero_groups)))
+    )
+    well_formed_ipv6 = (
+        F.col(ipv6).rlike(_IPV6_CHARS)
+        & ~F.col(ipv6).rlike(_IPV6_TWO_ELISIONS)
+        & (~F.col(ipv6).contains("::") | (F.col(zero_groups) >= 1))
+        & F.col(expanded).rlike(_IPV6_EIGHT_GROUPS)
+    )
+    hex_value = F.when(F.col(ipv6).isNull(), _ipv4_hex(F.col(ipv4))).when(
+        well_formed_ipv6, _padded_groups(F.col(expanded))
+    )
+    return staged.withColumn(hex_column, hex_value).drop(text, ipv4, ipv6, marked, zero_groups, expanded)
 
 
 def is_ipv4_hex(hex_col: Column) -> Column:
@@ -103,29 +131,20 @@ def _ipv4_text(hex_col: Column) -> Column:
     return F.concat_ws(".", *[F.conv(F.substring(hex_col, 25 + 2 * i, 2), 16, 10) for i in range(4)])
 
 
-def _compress_zero_run(joined: Column) -> Column:
-    """Replace the longest (first, on ties) run of two or more zero groups with '::' (RFC 5952)."""
-    def compress(framed: Column) -> Column:
-        result = F.substring(framed, 2, 64)
-        result = result.substr(F.lit(1), F.length(result) - 1)
-        for run in range(2, 9):  # each found run overrides the shorter ones found before it
-            pattern = ":" + "0:" * run
-            position = F.locate(pattern, framed)
-            before = F.when(position > 1, framed.substr(F.lit(2), position - 2)).otherwise(F.lit(""))
-            after = framed.substr(position + len(pattern), F.lit(64))
-            after = F.when(after == "", F.lit("")).otherwise(after.substr(F.lit(1), F.length(after) - 1))
-            result = F.when(position > 0, F.concat(before, F.lit("::"), after)).otherwise(result)
-        return result
-
-    return _let(F.concat(F.lit(":"), joined, F.lit(":")), compress)
+def _longest_zero_run_elided(framed: Column) -> Column:
+    """Replace the longest (first, on ties) run of two or more zero groups of ':g:...:g:' with '::'
+    (RFC 5952), then drop the framing colons."""
+    result = framed
+    for run in range(2, 9):  # a longer run, tested later, takes precedence
+        pattern = rf"^(.*?):(?:0:){{{run}}}(.*)$"
+        result = F.when(framed.rlike(pattern), F.regexp_replace(framed, pattern, "$1::$2")).otherwise(result)
+    return F.regexp_replace(result, r"^:(?!:)|(?<!:):$", "")
 
 
 def _ipv6_text(hex_col: Column) -> Column:
-    groups = F.transform(
-        F.sequence(F.lit(0), F.lit(7)),
-        lambda i: F.regexp_replace(hex_col.substr(i * 4 + 1, F.lit(4)), r"^0{1,3}", ""),
-    )
-    return _compress_zero_run(F.array_join(groups, ":"))
+    groups = F.regexp_replace(hex_col, r"(.{4})(?!$)", "$1:")
+    without_leading_zeros = F.regexp_replace(groups, r"(^|:)0{1,3}", "$1")
+    return _longest_zero_run_elided(F.concat(F.lit(":"), without_leading_zeros, F.lit(":")))
 
 
 def ip_text_from_hex(hex_col: Column) -> Column:
@@ -140,9 +159,11 @@ def ip_text_from_hex(hex_col: Column) -> Column:
     )
 
 
-def canonical_ip(ip_text: Column) -> Column:
-    """Canonical text of an address, or null when it is not an IP."""
-    return _let(ip_hex(ip_text), ip_text_from_hex)
+def with_canonical_ip(df: DataFrame, text_column: str, ip_column: str) -> DataFrame:
+    """Add `ip_column`: the canonical text of the address in `text_column`, or null."""
+    hex_column = f"_{ip_column}_hex"
+    with_hex = with_ip_hex(df, text_column, hex_column)
+    return with_hex.withColumn(ip_column, ip_text_from_hex(F.col(hex_column))).drop(hex_column)
 
 
 def ip_family(hex_col: Column) -> Column:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import pyarrow as pa
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
@@ -78,7 +79,11 @@ def build_subnet_index(spark: SparkSession, networks: Sequence[IpNetwork]) -> Su
     for network in networks:
         for row in _index_rows(network, ipv4_bits if network.version == 4 else ipv6_bits):
             rows.setdefault(row[:4], row)
-    table = spark.createDataFrame(list(rows.values()), INDEX_SCHEMA)
+    # From Arrow, the index is a local relation: broadcasting it needs no Spark job and no
+    # Python worker (a list of tuples would become an RDD that a Python worker reads).
+    columns = list(zip(*rows.values(), strict=True))
+    arrow = pa.table({field.name: list(values) for field, values in zip(INDEX_SCHEMA.fields, columns, strict=True)})
+    table = spark.createDataFrame(arrow, INDEX_SCHEMA)
     return SubnetIndex(table, ipv4_bits, ipv6_bits, len(rows))
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from smb_pipeline.ip import ip_hex, ip_text_from_hex
+from smb_pipeline.ip import ip_text_from_hex, with_ip_hex
 
 _PORT_TEXT = r"^\d{1,5}$"
 
@@ -33,8 +33,8 @@ def with_validated_fields(df: DataFrame) -> DataFrame:
         .withColumnRenamed("dest_ip", "_raw_dest_ip")
         .withColumnRenamed("src_port", "_raw_src_port")
         .withColumnRenamed("dest_port", "_raw_dest_port")
-        .withColumn("src_ip_hex", ip_hex(F.col("_raw_src_ip")))
-        .withColumn("dest_ip_hex", ip_hex(F.col("_raw_dest_ip")))
+        .transform(with_ip_hex, "_raw_src_ip", "src_ip_hex")
+        .transform(with_ip_hex, "_raw_dest_ip", "dest_ip_hex")
     )
     src_port_ok = F.col("_raw_src_port").isNull() | _valid_port(F.col("_raw_src_port"))
     dest_port_ok = F.col("_raw_dest_port").isNull() | _valid_port(F.col("_raw_dest_port"))

@@ -6,9 +6,8 @@ import ipaddress
 import random
 
 import pytest
-from pyspark.sql import functions as F
 
-from smb_pipeline.ip import canonical_ip, ip_hex
+from smb_pipeline.ip import with_canonical_ip, with_ip_hex
 
 pytestmark = pytest.mark.spark
 
@@ -45,20 +44,20 @@ def test_canonical_ip_matches_python_ipaddress(spark):
     values = EDGE_CASES + [_random_ipv6(rng) for _ in range(200)]
     values += [".".join(str(rng.randint(0, 255)) for _ in range(4)) for _ in range(50)]
     frame = spark.createDataFrame([(v,) for v in values] + [(None,)], "ip string")
-    got = {row.ip: row.canonical for row in frame.select("ip", canonical_ip(F.col("ip")).alias("canonical")).collect()}
+    got = {row.ip: row.canonical for row in with_canonical_ip(frame, "ip", "canonical").collect()}
     mismatches = {v: (got[v], _python_canonical(v)) for v in got if got[v] != _python_canonical(v)}
     assert mismatches == {}
 
 
 def test_zero_padded_ipv4_is_read_as_decimal_and_zone_id_dropped(spark):
     frame = spark.createDataFrame([("010.001.002.003",), ("fe80::1%eth0",)], "ip string")
-    assert [r[0] for r in frame.select(canonical_ip(F.col("ip"))).collect()] == ["10.1.2.3", "fe80::1"]
+    assert [r.canonical for r in with_canonical_ip(frame, "ip", "canonical").collect()] == ["10.1.2.3", "fe80::1"]
 
 
 def test_hex_key_orders_like_the_address(spark):
     addresses = ["0.0.0.0", "10.0.0.1", "255.255.255.255", "::", "::1", "2001:db8::1", "ffff::1"]
     frame = spark.createDataFrame([(a,) for a in addresses], "ip string")
-    hexes = {r.ip: r.hex for r in frame.select("ip", ip_hex(F.col("ip")).alias("hex")).collect()}
+    hexes = {r.ip: r.hex for r in with_ip_hex(frame, "ip", "hex").collect()}
     for address in addresses:
         parsed = ipaddress.ip_address(address)
         number = int(parsed) + (0xFFFF << 32 if parsed.version == 4 else 0)

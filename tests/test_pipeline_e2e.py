@@ -20,9 +20,9 @@ from smb_pipeline import delta_io
 from smb_pipeline.config import config_from_dict
 from smb_pipeline.errors import InputError
 from smb_pipeline.generate import COMPANY_SUBNETS, generate_cim_archive
-from smb_pipeline.pipeline import canonical_candidates, format_context, run_pipeline
+from smb_pipeline.pipeline import canonical_candidates, format_context, run_pipeline, stage_events
 from smb_pipeline.reader import read_source
-from tests.plans import parquet_scans
+from tests.plans import executed_plan, parquet_scans
 
 pytestmark = pytest.mark.spark
 
@@ -224,6 +224,18 @@ def test_prefilter_is_pushed_to_parquet_and_folders_are_pruned(spark, archive, t
     assert "In(dest_port, [139,445])" in scan
     assert "PartitionFilters: [isnotnull(dt" in scan
     assert ">= 2026-11-01)" in scan and "<= 2026-11-03)" in scan  # one day of margin each side
+
+
+def test_survivor_validation_is_code_generated(spark, archive, tmp_path):
+    """A higher-order function (or any expression without code generation) in a projection makes
+    Spark interpret the whole projection; that made validating the survivors the slowest step."""
+    config = _config(archive, tmp_path)
+    source = read_source(spark, config.sources[0], FIRST_DAY, FIRST_DAY)
+    plan = executed_plan(stage_events([source], config, FIRST_DAY, FIRST_DAY))
+    projects = [line.strip() for line in plan.splitlines() if "Project [" in line]
+    assert len(projects) > 5, plan
+    interpreted = [line[:120] for line in projects if not re.match(r"^(\+- |:- )?\*\(\d+\) Project", line)]
+    assert interpreted == [], interpreted
 
 
 def test_missing_required_column_names_source_file_and_column(spark, tmp_path):

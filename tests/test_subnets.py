@@ -5,10 +5,9 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
-from pyspark.sql import functions as F
 
 from smb_pipeline.config import parse_cidr
-from smb_pipeline.ip import ip_hex
+from smb_pipeline.ip import with_ip_hex
 from smb_pipeline.subnets import build_subnet_index, choose_bucket_bits, exclude_company_traffic
 
 pytestmark = pytest.mark.spark
@@ -36,7 +35,7 @@ def _in_company(address: str, networks) -> bool:
 
 def _events(spark, pairs):
     frame = spark.createDataFrame(pairs, "src_ip string, dest_ip string")
-    return frame.withColumn("src_ip_hex", ip_hex(F.col("src_ip"))).withColumn("dest_ip_hex", ip_hex(F.col("dest_ip")))
+    return with_ip_hex(with_ip_hex(frame, "src_ip", "src_ip_hex"), "dest_ip", "dest_ip_hex")
 
 
 def _kept(frame):
@@ -90,3 +89,5 @@ def test_anti_join_is_a_broadcast_hash_join_without_nested_loops(spark):
     assert "LeftAnti" in plan
     assert "NestedLoop" not in plan and "Cartesian" not in plan
     assert "PythonUDF" not in plan and "BatchEvalPython" not in plan
+    # The index is a local relation: broadcasting it runs no Spark job and starts no Python worker.
+    assert "LocalTableScan [family" in plan
