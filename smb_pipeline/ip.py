@@ -83,9 +83,9 @@ def _expanded(marked: Column, zero_groups: Column) -> Column:
 
 
 def _padded_groups(groups: Column) -> Column:
-    """'1:0:ab' -> '0001000000ab' (no separators): each group left-padded to 4 digits."""
-    widened = F.regexp_replace(F.concat(F.lit(":"), groups), ":", ":000")
-    return F.regexp_replace(widened, r":[0-9a-f]*?([0-9a-f]{4})(?=:|$)", "$1")
+    """'1:0:ab:...' (eight groups) -> '000100000000ab...': each group left-padded to 4 digits."""
+    parts = F.split(groups, ":")
+    return F.concat(*[F.lpad(F.get(parts, index), 4, "0") for index in range(8)])
 
 
 def with_ip_hex(df: DataFrame, text_column: str, hex_column: str) -> DataFrame:
@@ -100,8 +100,8 @@ def with_ip_hex(df: DataFrame, text_column: str, hex_column: str) -> DataFrame:
     per row, and the expressions stay small enough for Spark to generate code for them
     (nesting them instead multiplies the expression tree).
     """
-    text, ipv4, ipv6, marked, zero_groups, expanded = (
-        f"_{hex_column}_{step}" for step in ("text", "ipv4", "ipv6", "marked", "zero_groups", "expanded")
+    text, ipv4, ipv6, marked, zero_groups, expanded, ipv6_hex = (
+        f"_{hex_column}_{step}" for step in ("text", "ipv4", "ipv6", "marked", "zero_groups", "expanded", "ipv6_hex")
     )
     staged = (
         df.withColumn(text, F.lower(F.trim(_without_zone_id(F.col(text_column)))))
@@ -117,10 +117,11 @@ def with_ip_hex(df: DataFrame, text_column: str, hex_column: str) -> DataFrame:
         & (~F.col(ipv6).contains("::") | (F.col(zero_groups) >= 1))
         & F.col(expanded).rlike(_IPV6_EIGHT_GROUPS)
     )
-    hex_value = F.when(F.col(ipv6).isNull(), _ipv4_hex(F.col(ipv4))).when(
-        well_formed_ipv6, _padded_groups(F.col(expanded))
+    return (
+        staged.withColumn(ipv6_hex, F.when(well_formed_ipv6, _padded_groups(F.col(expanded))))
+        .withColumn(hex_column, F.when(F.col(ipv6).isNull(), _ipv4_hex(F.col(ipv4))).otherwise(F.col(ipv6_hex)))
+        .drop(text, ipv4, ipv6, marked, zero_groups, expanded, ipv6_hex)
     )
-    return staged.withColumn(hex_column, hex_value).drop(text, ipv4, ipv6, marked, zero_groups, expanded)
 
 
 def is_ipv4_hex(hex_col: Column) -> Column:

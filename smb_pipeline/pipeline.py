@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pyspark import StorageLevel
@@ -122,9 +122,19 @@ def census(archive: SourceArchive, context: FormatContext, start: dt.date, end: 
     )
 
 
-def canonical_candidates(archive: SourceArchive, context: FormatContext) -> DataFrame:
-    """Prefilter survivors in canonical form, each with its raw row as JSON and its file."""
-    survivors = archive.frame.filter(archive.format.prefilter(archive.fields, context))
+def prefilter_survivors(archive: SourceArchive, context: FormatContext) -> DataFrame:
+    """The rows that can be allowed SMB, in the vendor's own columns (a filter Parquet can push)."""
+    return archive.frame.filter(archive.format.prefilter(archive.fields, context))
+
+
+def canonical_candidates(archive: SourceArchive, context: FormatContext,
+                         survivors: DataFrame | None = None) -> DataFrame:
+    """Prefilter survivors in canonical form, each with its raw row as JSON and its file.
+
+    `survivors` are the archive's `prefilter_survivors`, when the caller has them already.
+    """
+    if survivors is None:
+        survivors = prefilter_survivors(archive, context)
     raw = F.to_json(F.struct(*[F.col(f"`{name}`") for name in archive.raw_columns]))
     with_raw = survivors.withColumn(RAW_COLUMN, raw)
     normalized = archive.format.normalize(
@@ -145,12 +155,16 @@ def with_status(events: DataFrame, ports: Sequence[int], apps: Sequence[str]) ->
 
 
 def stage_events(archives: Sequence[SourceArchive], config: PipelineConfig, start: dt.date,
-                 end: dt.date) -> DataFrame:
-    """All sources' candidates of the requested days, validated, each with a status."""
+                 end: dt.date, survivors: Mapping[str, DataFrame] | None = None) -> DataFrame:
+    """All sources' candidates of the requested days, validated, each with a status.
+
+    `survivors` maps a source name to its `prefilter_survivors`, when the caller has them.
+    """
     frames = []
     for archive in archives:
         context = format_context(archive, config)
-        events = with_validated_fields(canonical_candidates(archive, context))
+        known = survivors.get(archive.config.name) if survivors else None
+        events = with_validated_fields(canonical_candidates(archive, context, known))
         apps = context.smb_apps
         staged = with_status(filter_days(with_event_date(events, start), start, end), config.smb.ports, apps)
         # Only a rejected row needs its raw JSON: dropping it from the others keeps the JSON from
@@ -268,10 +282,22 @@ def build_outputs(spark: SparkSession, config: PipelineConfig, start: dt.date, e
     census_rows = count_rows(archives, config, start, end)
 
     log.info("normalizing, validating and filtering prefilter survivors")
-    staged = stage_events(archives, config, start, end).persist(StorageLevel.MEMORY_AND_DISK)
-    cached = [staged]
+    # The survivors are cached as they leave the scan. The cache ends the scan's generated code
+    # at the filter, so the JIT compiles the loop that decodes every row on its own, without
+    # the validation code of the few survivors (measured at 10M rows, warm: 6.0 s -> 2.4 s).
+    # They are released as soon as the staged events, which hold all that is needed, exist.
+    survivors = {
+        archive.config.name: prefilter_survivors(archive, format_context(archive, config)).persist(
+            StorageLevel.MEMORY_AND_DISK)
+        for archive in archives
+    }
+    cached = list(survivors.values())
+    staged = stage_events(archives, config, start, end, survivors).persist(StorageLevel.MEMORY_AND_DISK)
+    cached.append(staged)
     try:
         status_rows = _collect_counts(staged.groupBy("source", "event_date", "status").count())
+        for frame in survivors.values():
+            frame.unpersist()
         smb_events = staged.filter(F.col("status") == STATUS_SMB)
         kept = exclude_company_traffic(smb_events, index, config.exclude_company).persist(StorageLevel.MEMORY_AND_DISK)
         cached.append(kept)
@@ -282,7 +308,10 @@ def build_outputs(spark: SparkSession, config: PipelineConfig, start: dt.date, e
         for frame in cached:
             frame.unpersist()
         raise
-    return RunOutputs(aggregate_daily_pairs(kept), rejects_table(staged), daily, cached)
+    # Grouping within day partitions lets the writer's one-file-per-day repartition reuse this
+    # shuffle: one shuffle of the few kept rows instead of two.
+    pairs = aggregate_daily_pairs(kept.repartition(delta_io.PARTITION))
+    return RunOutputs(pairs, rejects_table(staged), daily, cached)
 
 
 def write_outputs(
