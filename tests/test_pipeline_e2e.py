@@ -20,7 +20,7 @@ from smb_pipeline import delta_io
 from smb_pipeline.config import config_from_dict
 from smb_pipeline.errors import InputError
 from smb_pipeline.generate import COMPANY_SUBNETS, generate_cim_archive
-from smb_pipeline.pipeline import canonical_candidates, format_context, run_pipeline, stage_events
+from smb_pipeline.pipeline import build_outputs, canonical_candidates, format_context, run_pipeline, stage_events
 from smb_pipeline.reader import read_source
 from tests.plans import executed_plan, parquet_scans
 
@@ -236,6 +236,20 @@ def test_survivor_validation_is_code_generated(spark, archive, tmp_path):
     assert len(projects) > 5, plan
     interpreted = [line[:120] for line in projects if not re.match(r"^(\+- |:- )?\*\(\d+\) Project", line)]
     assert interpreted == [], interpreted
+
+
+def test_pairs_are_aggregated_and_written_with_one_shuffle(spark, archive, tmp_path):
+    """The kept rows are grouped within day partitions, so the writer's one-file-per-day
+    repartition reuses that shuffle instead of adding a second one."""
+    config = _config(archive, tmp_path)
+    outputs = build_outputs(spark, config, FIRST_DAY, FIRST_DAY + dt.timedelta(days=1))
+    try:
+        plan = executed_plan(outputs.pairs.repartition(delta_io.PARTITION))
+    finally:
+        outputs.release()
+    shuffles = [line for line in plan.splitlines() if "Exchange hashpartitioning(" in line]
+    assert len(shuffles) == 1, plan
+    assert "hashpartitioning(event_date" in shuffles[0]
 
 
 def test_missing_required_column_names_source_file_and_column(spark, tmp_path):
