@@ -18,12 +18,14 @@ from pyspark.sql import functions as F
 
 IPV4_MAPPED_PREFIX = "00000000000000000000ffff"
 
-_IPV4 = r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$"
-_IPV4_TAIL = r"^(.*:)(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$"
-_IPV6_CHARS = r"^[0-9a-f:]+$"
+_IPV4 = r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\z"
+_IPV4_TAIL = r"^(.*:)(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\z"
+_IPV6_CHARS = r"^[0-9a-f:]+\z"
 _IPV6_TWO_ELISIONS = r"::.*::|:::"
-_IPV6_EIGHT_GROUPS = r"^([0-9a-f]{1,4}:){7}[0-9a-f]{1,4}$"
+_IPV6_EIGHT_GROUPS = r"^([0-9a-f]{1,4}:){7}[0-9a-f]{1,4}\z"
 _ELISION_MARK = "x"  # not a hex digit, so it cannot clash with a group
+# Patterns end in \z, not $: Java's $ also matches before a final line break, which would
+# let "10.1.2.3\n" through as an address.
 
 
 def _octets_hex(octets: list[Column]) -> Column:
@@ -61,7 +63,7 @@ def _without_ipv4_tail(text: Column) -> Column:
 
 
 def _without_zone_id(text: Column) -> Column:
-    return F.when(text.contains("%"), F.regexp_replace(text, r"%[^%]*$", "")).otherwise(text)
+    return F.when(text.contains("%"), F.regexp_replace(text, r"%[^%]*\z", "")).otherwise(text)
 
 
 def _marked_elision(text: Column) -> Column:

@@ -54,6 +54,13 @@ def test_zero_padded_ipv4_is_read_as_decimal_and_zone_id_dropped(spark):
     assert [r.canonical for r in with_canonical_ip(frame, "ip", "canonical").collect()] == ["10.1.2.3", "fe80::1"]
 
 
+def test_a_line_break_inside_or_after_an_address_makes_it_invalid(spark):
+    # Java's `$` matches before a final line break; the patterns must not let these through.
+    values = ["10.1.2.3\n", "::1\n", "::ffff:10.1.2.3\n", "2001:db8::1\n", "\n10.1.2.3"]
+    frame = spark.createDataFrame([(v,) for v in values], "ip string")
+    assert [r.canonical for r in with_canonical_ip(frame, "ip", "canonical").collect()] == [None] * len(values)
+
+
 def test_hex_key_orders_like_the_address(spark):
     addresses = ["0.0.0.0", "10.0.0.1", "255.255.255.255", "::", "::1", "2001:db8::1", "ffff::1"]
     frame = spark.createDataFrame([(a,) for a in addresses], "ip string")
