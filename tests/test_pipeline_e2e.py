@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 from pyspark.sql import functions as F
 
-from smb_pipeline import delta_io
+from smb_pipeline import delta_io, pipeline
 from smb_pipeline.config import config_from_dict
 from smb_pipeline.errors import InputError
 from smb_pipeline.generate import COMPANY_SUBNETS, generate_cim_archive
@@ -250,6 +250,21 @@ def test_pairs_are_aggregated_and_written_with_one_shuffle(spark, archive, tmp_p
     shuffles = [line for line in plan.splitlines() if "Exchange hashpartitioning(" in line]
     assert len(shuffles) == 1, plan
     assert "hashpartitioning(event_date" in shuffles[0]
+
+
+def test_a_failure_while_planning_the_outputs_releases_every_cache(spark, archive, tmp_path, monkeypatch):
+    def _nothing_cached() -> bool:
+        return spark._jsparkSession.sharedState().cacheManager().isEmpty()
+
+    spark.catalog.clearCache()
+
+    def fail(frame):
+        raise RuntimeError("planning failed")
+
+    monkeypatch.setattr(pipeline, "aggregate_daily_pairs", fail)
+    with pytest.raises(RuntimeError, match="planning failed"):
+        build_outputs(spark, _config(archive, tmp_path), FIRST_DAY, FIRST_DAY)
+    assert _nothing_cached()
 
 
 def test_missing_required_column_names_source_file_and_column(spark, tmp_path):
