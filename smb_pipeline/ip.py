@@ -19,22 +19,12 @@ from pyspark.sql import functions as F
 IPV4_MAPPED_PREFIX = "00000000000000000000ffff"
 
 _IPV4 = r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\z"
-_IPV4_TAIL = r"^(.*:)(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\z"
 _IPV6_CHARS = r"^[0-9a-f:]+\z"
 _IPV6_TWO_ELISIONS = r"::.*::|:::"
 _IPV6_EIGHT_GROUPS = r"^([0-9a-f]{1,4}:){7}[0-9a-f]{1,4}\z"
 _ELISION_MARK = "x"  # not a hex digit, so it cannot clash with a group
 # Patterns end in \z, not $: Java's $ also matches before a final line break, which would
 # let "10.1.2.3\n" through as an address.
-
-
-def _octets_hex(octets: list[Column]) -> Column:
-    """Hex of four decimal octets, or null when one is above 255."""
-    valid = F.lit(True)
-    for octet in octets:
-        valid = valid & (octet.cast("int") <= 255)
-    hex_text = F.concat(*[F.lpad(F.lower(F.hex(octet.cast("int"))), 2, "0") for octet in octets])
-    return F.when(valid, hex_text)
 
 
 def _ipv4_octets(text: Column) -> Column:
@@ -52,14 +42,17 @@ def _ipv4_hex(octets_column: Column) -> Column:
     return F.when(in_range, F.concat(F.lit(IPV4_MAPPED_PREFIX), F.lpad(F.lower(F.hex(number)), 8, "0")))
 
 
-def _without_ipv4_tail(text: Column) -> Column:
-    """Rewrite a dotted IPv4 tail ('::ffff:1.2.3.4') as two hex groups."""
-    tail_octets = [F.regexp_extract(text, _IPV4_TAIL, group) for group in range(2, 6)]
-    tail_hex = _octets_hex(tail_octets)
-    tail_groups = F.concat(F.substring(tail_hex, 1, 4), F.lit(":"), F.substring(tail_hex, 5, 4))
-    return F.when(
-        text.rlike(_IPV4_TAIL), F.concat(F.regexp_extract(text, _IPV4_TAIL, 1), tail_groups)
-    ).otherwise(text)
+def _last_group(text: Column) -> Column:
+    """What follows the last ':' (a dotted IPv4 tail such as in '::ffff:1.2.3.4', or a group)."""
+    return F.regexp_extract(text, r"[^:]*\z", 0)
+
+
+def _with_ipv4_tail_as_groups(text: Column, tail: Column, tail_hex: Column) -> Column:
+    """'::ffff:1.2.3.4' -> '::ffff:0102:0304'. A tail that is not a valid dotted quad is kept as
+    it is, and its dots then fail the IPv6 check."""
+    groups = F.concat(F.substring(tail_hex, 25, 4), F.lit(":"), F.substring(tail_hex, 29, 4))
+    head = F.left(text, F.length(text) - F.length(tail))
+    return F.when(tail_hex.isNotNull(), F.concat(head, groups)).otherwise(text)
 
 
 def _without_zone_id(text: Column) -> Column:
@@ -102,13 +95,19 @@ def with_ip_hex(df: DataFrame, text_column: str, hex_column: str) -> DataFrame:
     per row, and the expressions stay small enough for Spark to generate code for them
     (nesting them instead multiplies the expression tree).
     """
-    text, ipv4, ipv6, marked, zero_groups, expanded, ipv6_hex = (
-        f"_{hex_column}_{step}" for step in ("text", "ipv4", "ipv6", "marked", "zero_groups", "expanded", "ipv6_hex")
+    steps = ("text", "ipv4", "tail", "tail_octets", "tail_hex", "ipv6", "marked", "zero_groups", "expanded",
+             "ipv6_hex")
+    text, ipv4, tail, tail_octets, tail_hex, ipv6, marked, zero_groups, expanded, ipv6_hex = (
+        f"_{hex_column}_{step}" for step in steps
     )
     staged = (
         df.withColumn(text, F.lower(F.trim(_without_zone_id(F.col(text_column)))))
         .withColumn(ipv4, _ipv4_octets(F.col(text)))
-        .withColumn(ipv6, F.when(F.col(text).contains(":"), _without_ipv4_tail(F.col(text))))
+        .withColumn(tail, F.when(F.col(text).contains(":"), _last_group(F.col(text))))
+        .withColumn(tail_octets, F.when(F.col(tail).contains("."), _ipv4_octets(F.col(tail))))
+        .withColumn(tail_hex, _ipv4_hex(F.col(tail_octets)))
+        .withColumn(ipv6, F.when(F.col(text).contains(":"),
+                                 _with_ipv4_tail_as_groups(F.col(text), F.col(tail), F.col(tail_hex))))
         .withColumn(marked, _marked_elision(F.col(ipv6)))
         .withColumn(zero_groups, _zero_groups(F.col(marked)))
         .withColumn(expanded, _expanded(F.col(marked), F.col(zero_groups)))
@@ -122,7 +121,7 @@ def with_ip_hex(df: DataFrame, text_column: str, hex_column: str) -> DataFrame:
     return (
         staged.withColumn(ipv6_hex, F.when(well_formed_ipv6, _padded_groups(F.col(expanded))))
         .withColumn(hex_column, F.when(F.col(ipv6).isNull(), _ipv4_hex(F.col(ipv4))).otherwise(F.col(ipv6_hex)))
-        .drop(text, ipv4, ipv6, marked, zero_groups, expanded, ipv6_hex)
+        .drop(text, ipv4, tail, tail_octets, tail_hex, ipv6, marked, zero_groups, expanded, ipv6_hex)
     )
 
 
@@ -144,29 +143,39 @@ def _longest_zero_run_elided(framed: Column) -> Column:
     return F.regexp_replace(result, r"^:(?!:)|(?<!:):$", "")
 
 
-def _ipv6_text(hex_col: Column) -> Column:
+def _ipv6_framed(hex_col: Column) -> Column:
+    """32 hex digits -> ':2001:db8:0:0:0:0:0:1:': groups without leading zeros, framed by colons."""
     groups = F.regexp_replace(hex_col, r"(.{4})(?!$)", "$1:")
     without_leading_zeros = F.regexp_replace(groups, r"(^|:)0{1,3}", "$1")
-    return _longest_zero_run_elided(F.concat(F.lit(":"), without_leading_zeros, F.lit(":")))
+    return F.concat(F.lit(":"), without_leading_zeros, F.lit(":"))
 
 
-def ip_text_from_hex(hex_col: Column) -> Column:
-    """Canonical text: dotted quad for IPv4 (and IPv4-mapped), RFC 5952 for IPv6.
+def with_ip_text(df: DataFrame, hex_column: str, ip_column: str) -> DataFrame:
+    """Add `ip_column`: the canonical text of the address in `hex_column` (from `with_ip_hex`):
+    a dotted quad for IPv4 (and IPv4-mapped), RFC 5952 for IPv6; null for null.
 
-    Pass a column reference (a materialized hex column): the value is used several times.
+    The framed IPv6 groups are a column of their own, since the zero-run search reads them
+    fifteen times: as one nested expression, that made the generated code too large for the
+    JIT to compile.
     """
+    hex_col = F.col(hex_column)
+    framed = f"_{ip_column}_framed"
     return (
-        F.when(hex_col.isNull(), F.lit(None))
-        .when(is_ipv4_hex(hex_col), _ipv4_text(hex_col))
-        .otherwise(_ipv6_text(hex_col))
+        df.withColumn(framed, F.when(~is_ipv4_hex(hex_col), _ipv6_framed(hex_col)))
+        .withColumn(
+            ip_column,
+            F.when(hex_col.isNull(), F.lit(None))
+            .when(is_ipv4_hex(hex_col), _ipv4_text(hex_col))
+            .otherwise(_longest_zero_run_elided(F.col(framed))),
+        )
+        .drop(framed)
     )
 
 
 def with_canonical_ip(df: DataFrame, text_column: str, ip_column: str) -> DataFrame:
     """Add `ip_column`: the canonical text of the address in `text_column`, or null."""
     hex_column = f"_{ip_column}_hex"
-    with_hex = with_ip_hex(df, text_column, hex_column)
-    return with_hex.withColumn(ip_column, ip_text_from_hex(F.col(hex_column))).drop(hex_column)
+    return with_ip_hex(df, text_column, hex_column).transform(with_ip_text, hex_column, ip_column).drop(hex_column)
 
 
 def ip_family(hex_col: Column) -> Column:

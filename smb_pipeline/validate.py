@@ -10,7 +10,7 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from smb_pipeline.ip import ip_text_from_hex, with_ip_hex
+from smb_pipeline.ip import with_ip_hex, with_ip_text
 
 _PORT_TEXT = r"^\d{1,5}$"
 
@@ -53,8 +53,8 @@ def with_validated_fields(df: DataFrame) -> DataFrame:
     return (
         checked.withColumn("reject_reason", reason)
         .withColumn("reject_detail", detail)
-        .withColumn("src_ip", ip_text_from_hex(F.col("src_ip_hex")))
-        .withColumn("dest_ip", ip_text_from_hex(F.col("dest_ip_hex")))
+        .transform(with_ip_text, "src_ip_hex", "src_ip")
+        .transform(with_ip_text, "dest_ip_hex", "dest_ip")
         .withColumn("src_port", F.when(src_port_ok, F.col("_raw_src_port").cast("int")))
         .withColumn("dest_port", F.when(dest_port_ok, F.col("_raw_dest_port").cast("int")))
         .drop("_raw_src_ip", "_raw_dest_ip", "_raw_src_port", "_raw_dest_port")
