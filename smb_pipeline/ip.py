@@ -95,19 +95,17 @@ def with_ip_hex(df: DataFrame, text_column: str, hex_column: str) -> DataFrame:
     per row, and the expressions stay small enough for Spark to generate code for them
     (nesting them instead multiplies the expression tree).
     """
-    steps = ("text", "ipv4", "tail", "tail_octets", "tail_hex", "ipv6", "marked", "zero_groups", "expanded",
-             "ipv6_hex")
-    text, ipv4, tail, tail_octets, tail_hex, ipv6, marked, zero_groups, expanded, ipv6_hex = (
-        f"_{hex_column}_{step}" for step in steps
-    )
+    steps = ("text", "quad", "quad_octets", "quad_hex", "ipv6", "marked", "zero_groups", "expanded", "ipv6_hex")
+    step_columns = [f"_{hex_column}_{step}" for step in steps]
+    text, quad, quad_octets, quad_hex, ipv6, marked, zero_groups, expanded, ipv6_hex = step_columns
+    is_ipv6 = F.col(text).contains(":")
     staged = (
         df.withColumn(text, F.lower(F.trim(_without_zone_id(F.col(text_column)))))
-        .withColumn(ipv4, _ipv4_octets(F.col(text)))
-        .withColumn(tail, F.when(F.col(text).contains(":"), _last_group(F.col(text))))
-        .withColumn(tail_octets, F.when(F.col(tail).contains("."), _ipv4_octets(F.col(tail))))
-        .withColumn(tail_hex, _ipv4_hex(F.col(tail_octets)))
-        .withColumn(ipv6, F.when(F.col(text).contains(":"),
-                                 _with_ipv4_tail_as_groups(F.col(text), F.col(tail), F.col(tail_hex))))
+        # The dotted quad: the whole text of an IPv4 address, the last group of an IPv6 one.
+        .withColumn(quad, F.when(is_ipv6, _last_group(F.col(text))).otherwise(F.col(text)))
+        .withColumn(quad_octets, _ipv4_octets(F.col(quad)))
+        .withColumn(quad_hex, _ipv4_hex(F.col(quad_octets)))
+        .withColumn(ipv6, F.when(is_ipv6, _with_ipv4_tail_as_groups(F.col(text), F.col(quad), F.col(quad_hex))))
         .withColumn(marked, _marked_elision(F.col(ipv6)))
         .withColumn(zero_groups, _zero_groups(F.col(marked)))
         .withColumn(expanded, _expanded(F.col(marked), F.col(zero_groups)))
@@ -120,8 +118,8 @@ def with_ip_hex(df: DataFrame, text_column: str, hex_column: str) -> DataFrame:
     )
     return (
         staged.withColumn(ipv6_hex, F.when(well_formed_ipv6, _padded_groups(F.col(expanded))))
-        .withColumn(hex_column, F.when(F.col(ipv6).isNull(), _ipv4_hex(F.col(ipv4))).otherwise(F.col(ipv6_hex)))
-        .drop(text, ipv4, tail, tail_octets, tail_hex, ipv6, marked, zero_groups, expanded, ipv6_hex)
+        .withColumn(hex_column, F.when(F.col(ipv6).isNull(), F.col(quad_hex)).otherwise(F.col(ipv6_hex)))
+        .drop(*step_columns)
     )
 
 

@@ -20,6 +20,7 @@ from pyspark.sql import functions as F
 
 from smb_pipeline import delta_io
 from smb_pipeline.aggregate import aggregate_daily_pairs
+from smb_pipeline.codegen import end_codegen_stage
 from smb_pipeline.config import PipelineConfig
 from smb_pipeline.formats.base import FormatContext, day_literal
 from smb_pipeline.reader import FILE_COLUMN, FOLDER_DAY_COLUMN, SourceArchive, read_source
@@ -164,11 +165,13 @@ def stage_events(archives: Sequence[SourceArchive], config: PipelineConfig, star
     for archive in archives:
         context = format_context(archive, config)
         known = survivors.get(archive.config.name) if survivors else None
-        events = with_validated_fields(canonical_candidates(archive, context, known))
-        apps = context.smb_apps
-        staged = with_status(filter_days(with_event_date(events, start), start, end), config.smb.ports, apps)
-        # Only a rejected row needs its raw JSON: dropping it from the others keeps the JSON from
-        # being built (Spark inlines it into this condition) and the persisted frame small.
+        # Days are filtered before validation: filters are not moved across its stage ends.
+        in_days = filter_days(with_event_date(canonical_candidates(archive, context, known), start), start, end)
+        # Normalization ends its generated code here, so that each validation step gets its own,
+        # small enough for the JIT (see smb_pipeline.codegen).
+        validated = with_validated_fields(end_codegen_stage(in_days))
+        staged = with_status(validated, config.smb.ports, context.smb_apps)
+        # Only a rejected row needs its raw JSON: the persisted frame keeps it for those alone.
         frames.append(staged.withColumn(RAW_COLUMN, F.when(F.col("status") == STATUS_REJECTED, F.col(RAW_COLUMN))))
     staged = frames[0]
     for frame in frames[1:]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from smb_pipeline.codegen import end_codegen_stage
 from smb_pipeline.ip import with_ip_hex, with_ip_text
 
 _PORT_TEXT = r"^\d{1,5}$"
@@ -27,6 +28,10 @@ def with_validated_fields(df: DataFrame) -> DataFrame:
     """Canonicalize `src_ip`, `dest_ip` and ports; add `reject_reason` / `reject_detail` (null when valid).
 
     Also keeps `src_ip_hex` / `dest_ip_hex` (128-bit keys) for the company-subnet join.
+
+    Each address step is a generated-code stage of its own (`end_codegen_stage`), small enough
+    for the JIT to compile. Filter the rows before calling this: filters are not moved across
+    those stage ends.
     """
     checked = (
         df.withColumnRenamed("src_ip", "_raw_src_ip")
@@ -34,7 +39,9 @@ def with_validated_fields(df: DataFrame) -> DataFrame:
         .withColumnRenamed("src_port", "_raw_src_port")
         .withColumnRenamed("dest_port", "_raw_dest_port")
         .transform(with_ip_hex, "_raw_src_ip", "src_ip_hex")
+        .transform(end_codegen_stage)
         .transform(with_ip_hex, "_raw_dest_ip", "dest_ip_hex")
+        .transform(end_codegen_stage)
     )
     src_port_ok = F.col("_raw_src_port").isNull() | _valid_port(F.col("_raw_src_port"))
     dest_port_ok = F.col("_raw_dest_port").isNull() | _valid_port(F.col("_raw_dest_port"))
@@ -54,6 +61,7 @@ def with_validated_fields(df: DataFrame) -> DataFrame:
         checked.withColumn("reject_reason", reason)
         .withColumn("reject_detail", detail)
         .transform(with_ip_text, "src_ip_hex", "src_ip")
+        .transform(end_codegen_stage)
         .transform(with_ip_text, "dest_ip_hex", "dest_ip")
         .withColumn("src_port", F.when(src_port_ok, F.col("_raw_src_port").cast("int")))
         .withColumn("dest_port", F.when(dest_port_ok, F.col("_raw_dest_port").cast("int")))

@@ -1,4 +1,5 @@
-"""Reading physical plans in tests: the scan's pushed and partition filters, untruncated."""
+"""Reading physical plans in tests: the scan's pushed and partition filters, untruncated, and the
+size of the generated code."""
 
 from __future__ import annotations
 
@@ -19,3 +20,15 @@ def executed_plan(frame: DataFrame) -> str:
 
 def parquet_scans(frame: DataFrame) -> list[str]:
     return [line for line in executed_plan(frame).splitlines() if "FileScan parquet" in line]
+
+
+def generated_stages(frame: DataFrame) -> list[tuple[str, int]]:
+    """Each whole-stage generated class of the plan: its operators, and the bytecode size of its
+    largest method (the JIT does not compile a method over 8,000 bytes)."""
+    stages = frame._jdf.queryExecution().debug().codegenToSeq()
+    found = []
+    iterator = stages.iterator()
+    while iterator.hasNext():
+        stage = iterator.next()
+        found.append((stage._1(), stage._3().maxMethodCodeSize()))
+    return found

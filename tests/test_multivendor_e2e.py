@@ -17,7 +17,9 @@ import pytest
 from smb_pipeline.config import config_from_dict
 from smb_pipeline.generate import COMPANY_SUBNETS
 from smb_pipeline.generate_vendors import DEMO_TIMEZONES, generate_vendor_archives
-from smb_pipeline.pipeline import run_pipeline
+from smb_pipeline.pipeline import run_pipeline, stage_events
+from smb_pipeline.reader import read_source
+from tests.plans import generated_stages
 
 pytestmark = pytest.mark.spark
 
@@ -58,7 +60,7 @@ def expected_connections(events, start, end):
 
 
 @pytest.fixture(scope="module")
-def mixed_run(spark, tmp_path_factory):
+def mixed_archive(tmp_path_factory):
     root = tmp_path_factory.mktemp("vendors")
     truth = generate_vendor_archives(root / "archive", FORMATS, DAYS, 400, seed=21, first_day=FIRST_DAY)
     config = config_from_dict({
@@ -67,6 +69,12 @@ def mixed_run(spark, tmp_path_factory):
         "company_subnets": list(COMPANY_SUBNETS),
         "output": {"path": str(root / "lake")},
     })
+    return truth, config, root
+
+
+@pytest.fixture(scope="module")
+def mixed_run(spark, mixed_archive):
+    truth, config, root = mixed_archive
     end = FIRST_DAY + dt.timedelta(days=DAYS - 1)
     result = run_pipeline(spark, config, FIRST_DAY, end)
     pairs = spark.read.format("delta").load(str(root / "lake" / "smb_allowed_daily")).collect()
@@ -98,3 +106,23 @@ def test_sessions_logged_twice_count_once(mixed_run):
     # PAN-OS logs most sessions twice (start + end): more records aggregated than connections counted.
     panos_connections = sum(expected_connections(truth["panos"], result.start, result.end).values())
     assert by_source["src-panos"].aggregated > panos_connections
+
+
+def _reads_archive(stage_plan: str) -> bool:
+    stage_id = re.match(r"\*\((\d+)\)", stage_plan).group(1)
+    return re.search(rf"\*\({stage_id}\) ColumnarToRow", stage_plan) is not None
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_validation_code_is_small_enough_for_the_jit(spark, mixed_archive, fmt):
+    """The JIT never compiles a method over 8,000 bytes of bytecode: a validation stage above
+    that runs every candidate row through the JVM's interpreter (about twice as slow)."""
+    _truth, config, _root = mixed_archive
+    (source,) = [s for s in config.sources if s.format == fmt]
+    archive = read_source(spark, source, FIRST_DAY, FIRST_DAY)
+    stages = generated_stages(stage_events([archive], config, FIRST_DAY, FIRST_DAY))
+    # The stage that reads the archive also normalizes, in code that differs per vendor; the
+    # others validate.
+    validation = [(plan.splitlines()[0][:100], size) for plan, size in stages if not _reads_archive(plan)]
+    assert len(validation) >= 4, stages
+    assert [stage for stage in validation if stage[1] >= 8000] == []
