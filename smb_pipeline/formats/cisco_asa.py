@@ -73,6 +73,31 @@ def _group(message: Column, pattern: str, index: int) -> Column:
     return F.when(value != "", value)
 
 
+_MATCH_MARK = "\u0002"
+_GROUP_SEPARATOR = "\u0001"
+
+
+def _all_groups(message: Column, pattern: str, groups: int) -> Column:
+    """The groups of the first match of `pattern`, as an array read with `_element`.
+
+    One regex run per row for all groups: `regexp_extract` runs the whole pattern once per
+    group, and the message patterns have up to ten. The array's first item is a mark when
+    the pattern matched; otherwise the array holds the message alone. A message that holds the
+    separator itself (a control character) is left unparsed rather than split wrongly.
+    """
+    whole_message = rf"(?s)^.*?(?:{pattern}).*\z"
+    listed = _GROUP_SEPARATOR.join([_MATCH_MARK] + [f"${index}" for index in range(1, groups + 1)])
+    rewritten = F.regexp_replace(message, whole_message, listed)
+    return F.when(~message.contains(_GROUP_SEPARATOR), F.split(rewritten, _GROUP_SEPARATOR))
+
+
+def _element(groups: Column, index: int) -> Column:
+    """Group `index` (1-based) of an `_all_groups` array; null when the pattern did not match
+    or the group is empty."""
+    value = F.get(groups, index)
+    return F.when((F.get(groups, 0) == _MATCH_MARK) & (value != ""), value)
+
+
 def prefilter_cisco_asa(fields: Fields, context: FormatContext) -> Column:
     """`message IS NOT NULL` and the message names an SMB port and a connection or ACL verb.
 
@@ -91,17 +116,26 @@ def prefilter_cisco_asa(fields: Fields, context: FormatContext) -> Column:
 
 def normalize_cisco_asa(df: DataFrame, fields: Fields, context: FormatContext, keep: tuple[str, ...]) -> DataFrame:
     message = fields.col("message")
-    msg_id = _group(message, MESSAGE_ID_RE, 1)
     host = fields.col("host").cast("string")
+    # Each message pattern runs once per row, into a column of its own: the expressions below
+    # read these many times, and inlining them re-ran the regexes (and made the generated code
+    # too large for the JIT).
+    parsed = (
+        df.withColumn("_asa_msg_id", _group(message, MESSAGE_ID_RE, 1))
+        .withColumn("_asa_connection", _all_groups(message, CONNECTION_RE, 10))
+        .withColumn("_asa_acl", _all_groups(message, ACL_RE, 9))
+        .withColumn("_asa_deny", _all_groups(message, DENY_RE, 7))
+    )
+    msg_id = F.col("_asa_msg_id")
 
     def conn(index: int) -> Column:
-        return _group(message, CONNECTION_RE, index)
+        return _element(F.col("_asa_connection"), index)
 
     def acl(index: int) -> Column:
-        return _group(message, ACL_RE, index)
+        return _element(F.col("_asa_acl"), index)
 
     def deny(index: int) -> Column:
-        return _group(message, DENY_RE, index)
+        return _element(F.col("_asa_deny"), index)
 
     verb, direction, conn_id = conn(1), conn(2), conn(4)
     ip1, port1, ip2, port2 = conn(6), conn(7), conn(9), conn(10)
@@ -138,7 +172,7 @@ def normalize_cisco_asa(df: DataFrame, fields: Fields, context: FormatContext, k
     )
     word = F.coalesce(verdict, verb, _group(message, r"%\S+: (\S+)", 1))
     return to_canonical(
-        df,
+        parsed,
         {
             "event_time": syslog_time_to_utc(fields.col("timestamp"), fields.type("timestamp"), context.timezone),
             "src_ip": pick(ip1, ip2, acl(5), deny(3)),

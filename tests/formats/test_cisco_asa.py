@@ -121,3 +121,18 @@ def test_columns_override(spark):
         overrides={"timestamp": "ts", "message": "raw_line"},
     )
     assert (row["event_time"], row["dest_ip"], row["action"]) == ("2026-01-15 09:00:00", "10.1.1.5", "allowed")
+
+
+def test_a_message_holding_a_control_separator_is_left_unparsed_not_misread(spark):
+    # The message patterns' groups are split on U+0001: such a message must not shift them.
+    odd = BUILT_IN.replace("outside:", "out\u0001side:", 1)
+    [row] = _normalize(spark, [("2026-01-15 09:00:00", "fw1", odd)])
+    assert (row["action"], row["src_ip"], row["dest_ip"], row["dest_port"]) == ("allowed", None, None, None)
+
+
+def test_groups_that_did_not_take_part_are_null(spark):
+    # No direction word: the optional group is empty, and stays null rather than ''.
+    plain = BUILT_IN.replace("Built inbound TCP", "Built TCP")
+    [row] = _normalize(spark, [("2026-01-15 09:00:00", "fw1", plain)])
+    assert row["direction"] is None
+    assert (row["src_ip"], row["dest_ip"], row["dest_port"]) == ("203.0.113.5", "10.1.1.5", "445")
