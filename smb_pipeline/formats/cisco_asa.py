@@ -64,7 +64,13 @@ def syslog_time_to_utc(column: Column, data_type: DataType | None, timezone: str
         return any_time_to_utc(column, data_type, timezone)
     text = F.regexp_replace(F.trim(column), r"\s+", " ")
     bsd = F.coalesce(*(F.try_to_timestamp(text, F.lit(pattern)) for pattern in BSD_TIME_FORMATS))
-    return F.coalesce(any_time_to_utc(column, data_type, timezone), local_to_utc(bsd, timezone))
+    # Text that starts with a month name goes straight to the BSD patterns (no ISO pattern can
+    # read it), and other text never tries them: a failed parse costs far more than one that
+    # succeeds.
+    starts_with_month = F.trim(column).rlike(r"^[A-Za-z]")
+    return F.when(starts_with_month, local_to_utc(bsd, timezone)).otherwise(
+        any_time_to_utc(column, data_type, timezone)
+    )
 
 
 def _group(message: Column, pattern: str, index: int) -> Column:

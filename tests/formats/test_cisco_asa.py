@@ -136,3 +136,13 @@ def test_groups_that_did_not_take_part_are_null(spark):
     [row] = _normalize(spark, [("2026-01-15 09:00:00", "fw1", plain)])
     assert row["direction"] is None
     assert (row["src_ip"], row["dest_ip"], row["dest_port"]) == ("203.0.113.5", "10.1.1.5", "445")
+
+
+def test_syslog_time_shapes(spark):
+    times = ["Jan  5 2026 09:00:00.250", " Jan 5 2026 09:00:00", "2026-01-05T09:00:00Z", "2026/01/05 09:00:00",
+             "Jan 5 09:00:00"]
+    messages = [BUILT_IN.replace("connection 123", f"connection {i}") for i in range(len(times))]
+    rows = _normalize(spark, [(t, "fw1", m) for t, m in zip(times, messages, strict=True)])
+    by_session = {row["session_id"]: row["event_time"] for row in rows}
+    # The year-less BSD time cannot be dated: null, which the core rejects.
+    assert [by_session[str(i)] for i in range(len(times))] == ["2026-01-05 09:00:00"] * 4 + [None]
