@@ -91,7 +91,8 @@ def _all_groups(message: Column, pattern: str, groups: int) -> Column:
     the pattern matched; otherwise the array holds the message alone. A message that holds the
     separator itself (a control character) is left unparsed rather than split wrongly.
     """
-    whole_message = rf"(?s)^.*?(?:{pattern}).*\z"
+    # Only the padding around the match crosses line breaks; the pattern reads as it always did.
+    whole_message = rf"^(?s:.*?)(?:{pattern})(?s:.*)\z"
     listed = _GROUP_SEPARATOR.join([_MATCH_MARK] + [f"${index}" for index in range(1, groups + 1)])
     rewritten = F.regexp_replace(message, whole_message, listed)
     return F.when(~message.contains(_GROUP_SEPARATOR), F.split(rewritten, _GROUP_SEPARATOR))

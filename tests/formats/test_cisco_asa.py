@@ -146,3 +146,8 @@ def test_syslog_time_shapes(spark):
     by_session = {row["session_id"]: row["event_time"] for row in rows}
     # The year-less BSD time cannot be dated: null, which the core rejects.
     assert [by_session[str(i)] for i in range(len(times))] == ["2026-01-05 09:00:00"] * 4 + [None]
+
+
+def test_a_line_break_after_the_message_is_padding(spark):
+    [row] = _normalize(spark, [("2026-01-15 09:00:00", "fw1", BUILT_IN + "\nnext line")])
+    assert (row["src_ip"], row["dest_ip"], row["dest_port"]) == ("203.0.113.5", "10.1.1.5", "445")
