@@ -23,8 +23,9 @@ _IPV6_CHARS = r"^[0-9a-f:]+\z"
 _IPV6_TWO_ELISIONS = r"::.*::|:::"
 _IPV6_EIGHT_GROUPS = r"^([0-9a-f]{1,4}:){7}[0-9a-f]{1,4}\z"
 _ELISION_MARK = "x"  # not a hex digit, so it cannot clash with a group
-# Patterns end in \z, not $: Java's $ also matches before a final line break, which would
-# let "10.1.2.3\n" through as an address.
+# Patterns end in \z, not $: Java's $ also matches before a final line break, which let
+# "::1\n" through with a wrong key. Whitespace around an address (CRLF exports) is trimmed first.
+_WHITESPACE = " \t\r\n"
 
 
 def _ipv4_octets(text: Column) -> Column:
@@ -88,7 +89,8 @@ def with_ip_hex(df: DataFrame, text_column: str, hex_column: str) -> DataFrame:
     range), or null when it is not an IP.
 
     Decimal IPv4 octets with leading zeros ("010.001.002.003") are read as decimal, as
-    firewalls that pad them mean. An IPv6 zone id ("%eth0") is dropped; '::' and a dotted
+    firewalls that pad them mean. Spaces, tabs and line breaks around the address are ignored;
+    inside it they make it invalid. An IPv6 zone id ("%eth0") is dropped; '::' and a dotted
     IPv4 tail are understood.
 
     Built in steps, each a column of its own: every intermediate value is computed once
@@ -100,7 +102,7 @@ def with_ip_hex(df: DataFrame, text_column: str, hex_column: str) -> DataFrame:
     text, quad, quad_octets, quad_hex, ipv6, marked, zero_groups, expanded, ipv6_hex = step_columns
     is_ipv6 = F.col(text).contains(":")
     staged = (
-        df.withColumn(text, F.lower(F.trim(_without_zone_id(F.col(text_column)))))
+        df.withColumn(text, F.lower(F.trim(_without_zone_id(F.col(text_column)), F.lit(_WHITESPACE))))
         # The dotted quad: the whole text of an IPv4 address, the last group of an IPv6 one.
         .withColumn(quad, F.when(is_ipv6, _last_group(F.col(text))).otherwise(F.col(text)))
         .withColumn(quad_octets, _ipv4_octets(F.col(quad)))

@@ -54,11 +54,15 @@ def test_zero_padded_ipv4_is_read_as_decimal_and_zone_id_dropped(spark):
     assert [r.canonical for r in with_canonical_ip(frame, "ip", "canonical").collect()] == ["10.1.2.3", "fe80::1"]
 
 
-def test_a_line_break_inside_or_after_an_address_makes_it_invalid(spark):
-    # Java's `$` matches before a final line break; the patterns must not let these through.
-    values = ["10.1.2.3\n", "::1\n", "::ffff:10.1.2.3\n", "2001:db8::1\n", "\n10.1.2.3"]
+def test_whitespace_around_an_address_is_ignored_and_inside_it_is_invalid(spark):
+    # Java's `$` matches before a final line break: "::1\n" used to pass with a wrong key.
+    values = {"10.1.2.3\n": "10.1.2.3", "::1\r\n": "::1", "\t::ffff:10.1.2.3\r": "10.1.2.3",
+              "2001:db8::1\n": "2001:db8::1", "10.1.2.3\n4": None, "::1\n:2": None, "2001:db8::\n1": None}
     frame = spark.createDataFrame([(v,) for v in values], "ip string")
-    assert [r.canonical for r in with_canonical_ip(frame, "ip", "canonical").collect()] == [None] * len(values)
+    got = {r.ip: r.canonical for r in with_canonical_ip(frame, "ip", "canonical").collect()}
+    assert got == values
+    hexes = {r.ip: r.hex for r in with_ip_hex(frame, "ip", "hex").collect()}
+    assert hexes["::1\r\n"] == "0" * 31 + "1"
 
 
 def test_hex_key_orders_like_the_address(spark):
