@@ -32,10 +32,10 @@ def census_variants(spark, archive):
     config = bench_config(archive, Path("/nonexistent"))
     source = read_source(spark, config.sources[0], archive.start, archive.end)
     context = P.format_context(source, config)
-    as_is = P.census(source, context, archive.start)
+    as_is = P.census(source, context, archive.start, archive.end)
     lean_frame = source.frame.drop("_file")
     lean = P.census(source.__class__(source.config, source.format, source.fields, lean_frame, source.raw_columns,
-                                     source.partitioned), context, archive.start)
+                                     source.partitioned), context, archive.start, archive.end)
     main_scan = P.stage_events([source], config, archive.start, archive.end).groupBy("status").count()
     return {"census_as_is": as_is, "census_without_file_column": lean, "main_scan_staged_counts": main_scan}
 

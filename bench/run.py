@@ -254,7 +254,7 @@ def explain_plans(spark, archive: BenchArchive) -> str:
     kept = exclude_company_traffic(staged.filter(F.col("status") == P.STATUS_SMB),
                                    build_subnet_index(spark, config.company_subnets), config.exclude_company)
     frames = {
-        "census (narrow scan: rows per day + prefilter survivors)": P.census(source_archive, context, start),
+        "census (narrow scan: rows per day + prefilter survivors)": P.census(source_archive, context, start, end),
         "staged events (main scan: prefilter survivors, normalized, validated)": staged,
         "pairs (company anti-join + aggregation)": aggregate_daily_pairs(kept),
     }

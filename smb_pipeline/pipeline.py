@@ -108,18 +108,20 @@ def filter_days(events: DataFrame, start: dt.date, end: dt.date) -> DataFrame:
     return events.filter(F.col("event_date").between(day_literal(start), day_literal(end)))
 
 
-def census(archive: SourceArchive, context: FormatContext, start: dt.date) -> DataFrame:
-    """Rows per event day and how many pass the cheap prefilter, from a narrow scan.
+def census(archive: SourceArchive, context: FormatContext, start: dt.date, end: dt.date) -> DataFrame:
+    """Rows per requested event day and how many pass the cheap prefilter, from a narrow scan.
 
     Only the time and prefilter columns are decoded: Spark prunes every other column of
-    the normalizer's output. Every day of the folders read is counted; the caller keeps
-    the requested ones from the few grouped rows. A filter on the day here would be pushed
-    below the normalization, which copies the event-time parsing into the filter: text
-    times would be parsed three times per row instead of once.
+    the normalizer's output. Rows of other days form one group with a null day, which the
+    caller drops. A filter on the day would be pushed below the normalization, copying the
+    event-time parsing into the filter: text times would be parsed three times per row.
     """
     flagged = archive.frame.withColumn(CANDIDATE_COLUMN, archive.format.prefilter(archive.fields, context))
     normalized = archive.format.normalize(flagged, archive.fields, context, (CANDIDATE_COLUMN, FOLDER_DAY_COLUMN))
-    return with_event_date(normalized, start).groupBy(F.lit(context.source).alias("source"), "event_date").agg(
+    dated = with_event_date(normalized, start)
+    in_days = F.col("event_date").between(day_literal(start), day_literal(end))
+    requested_day = F.when(in_days, F.col("event_date")).alias("event_date")
+    return dated.groupBy(F.lit(context.source).alias("source"), requested_day).agg(
         F.count(F.lit(1)).alias("rows_read"),
         F.count(F.when(F.col(CANDIDATE_COLUMN), 1)).alias("candidates"),
     )
@@ -266,11 +268,11 @@ def count_rows(archives: Sequence[SourceArchive], config: PipelineConfig, start:
     """
     census_all = None
     for archive in archives:
-        frame = census(archive, format_context(archive, config), start)
+        frame = census(archive, format_context(archive, config), start, end)
         census_all = frame if census_all is None else census_all.unionByName(frame)
     counts: dict[tuple, int] = {}
     for row in census_all.collect():  # type: ignore[union-attr]
-        if not start <= row.event_date <= end:
+        if row.event_date is None:  # rows of other days
             continue
         counts[(row.source, row.event_date, "rows")] = row.rows_read
         counts[(row.source, row.event_date, "candidates")] = row.candidates
@@ -353,9 +355,9 @@ def run_pipeline(spark: SparkSession, config: PipelineConfig, start: dt.date, en
     began = time.monotonic()
     outputs = build_outputs(spark, config, start, end)
     # Count the pairs while writing them, rather than in a job of its own.
-    written = Observation("pairs_written")
-    pairs = outputs.pairs.observe(written, F.count(F.lit(1)).alias("rows"))
     try:
+        written = Observation("pairs_written")
+        pairs = outputs.pairs.observe(written, F.count(F.lit(1)).alias("rows"))
         log.info("writing the pair table and the rejects for %s..%s", start, end)
         versions = write_outputs(spark, config, start, end, pairs, outputs.rejects)
         pairs_written = written.get["rows"]

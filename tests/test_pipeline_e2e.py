@@ -20,7 +20,14 @@ from smb_pipeline import delta_io, pipeline
 from smb_pipeline.config import config_from_dict
 from smb_pipeline.errors import InputError
 from smb_pipeline.generate import COMPANY_SUBNETS, generate_cim_archive
-from smb_pipeline.pipeline import build_outputs, canonical_candidates, format_context, run_pipeline, stage_events
+from smb_pipeline.pipeline import (
+    build_outputs,
+    canonical_candidates,
+    census,
+    format_context,
+    run_pipeline,
+    stage_events,
+)
 from smb_pipeline.reader import read_source
 from tests.plans import executed_plan, parquet_scans
 
@@ -265,6 +272,16 @@ def test_a_failure_while_planning_the_outputs_releases_every_cache(spark, archiv
     with pytest.raises(RuntimeError, match="planning failed"):
         build_outputs(spark, _config(archive, tmp_path), FIRST_DAY, FIRST_DAY)
     assert _nothing_cached()
+
+
+def test_census_brings_back_one_group_per_requested_day_and_one_for_the_rest(spark, archive, tmp_path):
+    """Garbage times must not send one row per distinct day to the driver."""
+    config = _config(archive, tmp_path)
+    day = FIRST_DAY + dt.timedelta(days=1)
+    source = read_source(spark, config.sources[0], day, day)
+    rows = census(source, format_context(source, config), day, day).collect()
+    assert sorted((row.event_date for row in rows), key=str) == [day, None]
+    assert sum(row.rows_read for row in rows) == source.frame.count()
 
 
 def test_missing_required_column_names_source_file_and_column(spark, tmp_path):
