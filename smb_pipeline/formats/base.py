@@ -231,6 +231,12 @@ def local_to_utc(timestamp: Column, timezone: str) -> Column:
     return F.to_utc_timestamp(timestamp, timezone)
 
 
+# A zone after the time of day, in any form Spark's parser reads: 'Z', an offset ('+01', '-0500',
+# '+01:00'), or a zone name ('UTC', 'GMT+1', 'CET', 'Europe/Paris'). Text with one is exact; reading
+# it as wall-clock time in the source's zone would shift it a second time.
+_ZONE_AFTER_TIME = r"\d:\d{2}(:\d{2}([.,]\d+)?)?\s*(Z|[+-]\d{1,2}(:?\d{2})?|[A-Za-z][\w/+:-]*)\z"
+
+
 def any_time_to_utc(column: Column, data_type: DataType, timezone: str) -> Column:
     """Timestamp, epoch number or ISO text -> UTC timestamp.
 
@@ -245,7 +251,7 @@ def any_time_to_utc(column: Column, data_type: DataType, timezone: str) -> Colum
     if type_name in {"tinyint", "smallint", "int", "bigint", "float", "double"} or type_name.startswith("decimal"):
         return epoch_to_timestamp(column)
     text = F.trim(column.cast("string"))
-    has_zone = text.rlike(r"(Z|[+-]\d{2}:?\d{2})$")
+    has_zone = text.rlike(_ZONE_AFTER_TIME)
     # Slashed dates (PAN-OS) go straight to their pattern: a pattern that fails to parse costs
     # far more than one that succeeds, and none of the ISO ones can read a slashed date.
     parsed = F.when(
