@@ -23,7 +23,7 @@ from smb_pipeline.aggregate import aggregate_daily_pairs
 from smb_pipeline.codegen import end_codegen_stage
 from smb_pipeline.config import PipelineConfig
 from smb_pipeline.formats.base import FormatContext, day_literal
-from smb_pipeline.reader import FILE_COLUMN, FOLDER_DAY_COLUMN, SourceArchive, read_source
+from smb_pipeline.reader import FILE_COLUMN, FOLDER_DAY_COLUMN, SourceArchive, read_source, with_file_column
 from smb_pipeline.schemas import PAIRS_TABLE, REJECTS_SCHEMA, REJECTS_TABLE
 from smb_pipeline.smb_filter import is_allowed_smb
 from smb_pipeline.subnets import build_subnet_index, exclude_company_traffic
@@ -129,7 +129,7 @@ def census(archive: SourceArchive, context: FormatContext, start: dt.date, end: 
 
 def prefilter_survivors(archive: SourceArchive, context: FormatContext) -> DataFrame:
     """The rows that can be allowed SMB, in the vendor's own columns (a filter Parquet can push)."""
-    return archive.frame.filter(archive.format.prefilter(archive.fields, context))
+    return with_file_column(archive.frame.filter(archive.format.prefilter(archive.fields, context)))
 
 
 def canonical_candidates(archive: SourceArchive, context: FormatContext,

@@ -62,8 +62,15 @@ def read_source(spark: SparkSession, source: SourceConfig, start: dt.date, end: 
         frame = frame.filter(F.col(PARTITION_COLUMN).between(day_literal(first), day_literal(last)))
     else:
         folder_day = F.lit(None).cast("date")
-    frame = frame.withColumn(FILE_COLUMN, F.col("_metadata.file_path")).withColumn(FOLDER_DAY_COLUMN, folder_day)
+    # The file column (`with_file_column`) is added only where it is used: a `_metadata` column on
+    # the frame makes a scan that reads none of it still fill every metadata field, row index included.
+    frame = frame.withColumn(FOLDER_DAY_COLUMN, folder_day)
     return SourceArchive(source, fmt, fields, frame, raw_columns, partitioned)
+
+
+def with_file_column(frame: DataFrame) -> DataFrame:
+    """Add `FILE_COLUMN`, the path of the file each row was read from (for the rejects table)."""
+    return frame.withColumn(FILE_COLUMN, F.col("_metadata.file_path"))
 
 
 def _describe_files(frame: DataFrame, source: SourceConfig) -> str:

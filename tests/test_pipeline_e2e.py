@@ -284,6 +284,18 @@ def test_census_brings_back_one_group_per_requested_day_and_one_for_the_rest(spa
     assert sum(row.rows_read for row in rows) == source.frame.count()
 
 
+def test_only_the_main_scan_reads_file_metadata_and_only_the_path(spark, archive, tmp_path):
+    """A `_metadata` column that nothing reads still made the census scan fill every metadata
+    field of every row, row index included."""
+    config = _config(archive, tmp_path)
+    source = read_source(spark, config.sources[0], FIRST_DAY, FIRST_DAY)
+    context = format_context(source, config)
+    (census_scan,) = parquet_scans(census(source, context, FIRST_DAY, FIRST_DAY))
+    (main_scan,) = parquet_scans(canonical_candidates(source, context))
+    assert "file_path" not in census_scan and "row_index" not in census_scan, census_scan
+    assert "file_path" in main_scan and "row_index" not in main_scan, main_scan
+
+
 def test_missing_required_column_names_source_file_and_column(spark, tmp_path):
     archive = tmp_path / "broken" / "dt=2026-11-01"
     spark.createDataFrame([("1.1.1.1",)], "src_ip string").write.parquet(str(archive))
