@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pyspark import StorageLevel
-from pyspark.sql import DataFrame, Observation, SparkSession
+from pyspark.sql import Column, DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
 from smb_pipeline import delta_io
@@ -95,12 +95,26 @@ def format_context(archive: SourceArchive, config: PipelineConfig) -> FormatCont
     )
 
 
+SECONDS_PER_DAY = 86_400
+
+
+def utc_date(timestamp: Column) -> Column:
+    """The UTC day of a timestamp, by integer arithmetic on its epoch seconds.
+
+    `to_date` goes through java.time for every row (a zone lookup and a LocalDate per call:
+    measured as a tenth of the census scan's CPU at 50M rows) and follows the session zone;
+    a UTC day is whole days of seconds since the epoch. Exact: epoch seconds and their
+    quotient by 86,400 are exact in a double for any representable timestamp.
+    """
+    return F.date_from_unix_date(F.floor(F.unix_seconds(timestamp) / SECONDS_PER_DAY).cast("int"))
+
+
 def with_event_date(events: DataFrame, start: dt.date) -> DataFrame:
     """The event's UTC day; the folder's day when the time is unusable (the run's first day if
     the archive has no day folders), so that even a row without a time belongs to one run."""
     return events.withColumn(
         "event_date",
-        F.coalesce(F.to_date("event_time"), F.col(FOLDER_DAY_COLUMN), day_literal(start)),
+        F.coalesce(utc_date(F.col("event_time")), F.col(FOLDER_DAY_COLUMN), day_literal(start)),
     )
 
 

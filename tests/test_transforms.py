@@ -10,6 +10,7 @@ from pyspark.sql import functions as F
 from smb_pipeline.aggregate import aggregate_daily_pairs
 from smb_pipeline.formats.base import FormatContext
 from smb_pipeline.formats.cim import CIM
+from smb_pipeline.pipeline import utc_date
 from smb_pipeline.schemas import PAIRS_SCHEMA
 from smb_pipeline.smb_filter import filter_allowed_smb, is_allowed_smb
 from smb_pipeline.validate import with_validated_fields
@@ -125,3 +126,21 @@ def test_cim_normalization_of_epoch_time_and_string_ports(spark):
     assert row.event_time == dt.datetime(2026, 11, 27, 8, 0, 0, 500000)
     assert (row.action, row.vendor_action, row.app, row.transport) == ("allowed", "Allowed", "smb", "tcp")
     assert (row.dest_port, row.bytes_in, row.session_id, row.session_key) == ("445", None, None, None)
+
+
+def test_utc_date_is_the_utc_day_of_any_timestamp(spark):
+    """The arithmetic day equals Python's UTC date, at midnight edges, before 1970 and far ahead,
+    whatever the session zone (to_date would follow it)."""
+    micros = [0, -1, 1, 86_399_999_999, 86_400_000_000, -86_400_000_000, -86_400_000_001,
+              1_767_571_199_999_999, 1_767_571_200_000_000, -62_135_596_800_000_000, 253_402_300_799_999_999]
+    frame = spark.createDataFrame([(m,) for m in micros], "m long").select(
+        "m", utc_date(F.timestamp_micros("m")).alias("day"))
+    previous = spark.conf.get("spark.sql.session.timeZone")
+    spark.conf.set("spark.sql.session.timeZone", "America/Los_Angeles")
+    try:
+        days = {row.m: row.day for row in frame.collect()}
+    finally:
+        spark.conf.set("spark.sql.session.timeZone", previous)
+    epoch = dt.date(1970, 1, 1)
+    assert days == {m: epoch + dt.timedelta(days=m // 86_400_000_000) for m in micros}
+    assert spark.range(1).select(utc_date(F.lit(None).cast("timestamp"))).first()[0] is None
