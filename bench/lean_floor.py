@@ -16,7 +16,7 @@ import shutil
 import time
 from pathlib import Path
 
-from bench.run import BENCH_DIR
+from bench.run import BENCH_DIR, JvmCounters
 
 
 def main() -> None:
@@ -40,6 +40,7 @@ def main() -> None:
     smb = F.col("dest_port").isin(139, 445) | F.col("app").isin("smb", "SMB", "ms-ds-smb", "netbios-ss")
     for attempt in range(repeat):
         shutil.rmtree(out, ignore_errors=True)
+        counters = JvmCounters.read(spark)
         began = time.monotonic()
         pairs = (
             spark.read.parquet(str(archive)).filter(allowed & smb)
@@ -49,8 +50,11 @@ def main() -> None:
                  F.sum("bytes_out").alias("bytes_out"))
         )
         pairs.write.format("delta").partitionBy("event_date").save(str(out))
+        seconds = time.monotonic() - began
+        jvm = JvmCounters.read(spark) - counters
         label = "cold (first job of the JVM)" if attempt == 0 else "warm"
-        print(f"lean Spark job, {rows:,} rows, run {attempt + 1} {label}: {time.monotonic() - began:.2f} s", flush=True)
+        print(f"lean Spark job, {rows:,} rows, run {attempt + 1} {label}: {seconds:.2f} s "
+              f"(JVM CPU {jvm.cpu_s:.1f} s, of which JIT compiling {jvm.jit_s:.1f} s)", flush=True)
     spark.stop()
 
 
