@@ -39,6 +39,16 @@ class BenchMismatch(AssertionError):  # noqa: N818
     """The Spark table and the DuckDB reference differ."""
 
 
+# --- process tree --------------------------------------------------------------------------------
+
+def process_tree() -> list[psutil.Process]:
+    """This process and all its descendants (the JVM, Python workers), as far as they can be read."""
+    me = psutil.Process()
+    with contextlib.suppress(psutil.Error):
+        return [me, *me.children(recursive=True)]
+    return [me]
+
+
 # --- memory sampling ---------------------------------------------------------------------------
 
 class RssSampler:
@@ -51,14 +61,10 @@ class RssSampler:
         self._phase: str | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
-        self._me = psutil.Process()
 
     def _sample(self) -> int:
         total = 0
-        procs = [self._me]
-        with contextlib.suppress(psutil.Error):
-            procs += self._me.children(recursive=True)
-        for proc in procs:
+        for proc in process_tree():
             with contextlib.suppress(psutil.Error):
                 total += proc.memory_info().rss
         return total
@@ -107,12 +113,11 @@ class JvmCounters:
     @staticmethod
     def read(spark) -> JvmCounters:
         cpu = 0.0
-        with contextlib.suppress(psutil.Error):
-            for proc in psutil.Process().children(recursive=True):
-                with contextlib.suppress(psutil.Error):
-                    if "java" in proc.name():
-                        times = proc.cpu_times()
-                        cpu += times.user + times.system
+        for proc in process_tree():
+            with contextlib.suppress(psutil.Error):
+                if "java" in proc.name():
+                    times = proc.cpu_times()
+                    cpu += times.user + times.system
         bean = spark._jvm.java.lang.management.ManagementFactory.getCompilationMXBean()
         return JvmCounters(cpu_s=cpu, jit_s=bean.getTotalCompilationTime() / 1000)
 

@@ -21,9 +21,11 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 _boundary_ids = itertools.count()
+# The name of every boundary's observation starts with this: plans show it on `CollectMetrics`.
+BOUNDARY_NAME_PREFIX = "smb_pipeline_codegen_boundary"
 
 
 def end_codegen_stage(df: DataFrame) -> DataFrame:
     """`df`, with the generated code of its narrow operators ended here."""
     # Each observation in a plan needs a name of its own; nobody reads the count.
-    return df.observe(f"smb_pipeline_codegen_boundary_{next(_boundary_ids)}", F.count(F.lit(1)).alias("rows"))
+    return df.observe(f"{BOUNDARY_NAME_PREFIX}_{next(_boundary_ids)}", F.count(F.lit(1)).alias("rows"))

@@ -14,6 +14,7 @@ from collections import Counter
 
 import pytest
 
+from smb_pipeline.codegen import BOUNDARY_NAME_PREFIX
 from smb_pipeline.config import config_from_dict
 from smb_pipeline.generate import COMPANY_SUBNETS
 from smb_pipeline.generate_vendors import DEMO_TIMEZONES, generate_vendor_archives
@@ -111,7 +112,7 @@ def test_sessions_logged_twice_count_once(mixed_run):
 def _validates(stage_plan: str) -> bool:
     """Stages above two stage ends validate: the first ends the scan, the second the vendor's
     normalization (smb_pipeline.pipeline.stage_events)."""
-    return stage_plan.count("CollectMetrics smb_pipeline_codegen_boundary") >= 2
+    return stage_plan.count(f"CollectMetrics {BOUNDARY_NAME_PREFIX}") >= 2
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
