@@ -80,8 +80,11 @@ def days_to_process(spark: SparkSession, config: PipelineConfig, inputs: Mapping
 
 
 def backfill(spark: SparkSession, config: PipelineConfig, start: dt.date, end: dt.date, batch_days: int = 7,
-             force: bool = False, report: Callable[[str], None] = print) -> BackfillProgress:
-    """Process start..end in batches of `batch_days`, reporting a progress line per batch."""
+             force: bool = False, report: Callable[[str], None] = print,
+             wait_seconds: float = 0.0) -> BackfillProgress:
+    """Process start..end in batches of `batch_days`, reporting a progress line per batch.
+
+    `wait_seconds`: how long each batch waits for another run holding some of its days."""
     if batch_days < 1:
         raise ValueError("batch_days must be at least 1")
     all_batches = list(batches(start, end, batch_days))
@@ -92,7 +95,8 @@ def backfill(spark: SparkSession, config: PipelineConfig, start: dt.date, end: d
         todo = days_to_process(spark, config, inputs, force)
         progress.days_skipped += len(inputs) - len(todo)
         for range_start, range_end in contiguous_ranges(todo):
-            result = logged_run(spark, config, range_start, range_end, command="backfill", inputs=inputs)
+            result = logged_run(spark, config, range_start, range_end, command="backfill", inputs=inputs,
+                                wait_seconds=wait_seconds)
             progress.rows += result.total("rows_read")
         progress.days_done += (last - first).days + 1
         progress.seconds += time.monotonic() - began

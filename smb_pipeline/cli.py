@@ -1,7 +1,8 @@
 """The `smb-pipeline` command: run, backfill, maintain, generate, demo.
 
 Errors a user can fix are one line on stderr: a bad config or date exits 2, unreadable
-input exits 1. Spark is started only after the config and arguments are valid.
+input exits 1, output/storage/concurrency exits 3, SIGTERM/SIGINT 143/130.
+Spark is started only after the config and arguments are valid.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from pathlib import Path
 
 from smb_pipeline import __version__
 from smb_pipeline.config import PipelineConfig, load_config, parse_day
-from smb_pipeline.errors import ConfigError, InputError
+from smb_pipeline.errors import ConfigError, InputError, RunTerminated, StorageError
 
 EXIT_CONFIG = 2
 EXIT_INPUT = 1
+EXIT_STORAGE = 3
 
 
 def yesterday_utc() -> dt.date:
@@ -47,6 +49,13 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
                                        "the config's reprocess_days before it are redone too")
     parser.add_argument("--start", help="first UTC day of an explicit range (with --end)")
     parser.add_argument("--end", help="last UTC day of an explicit range (with --start)")
+    add_wait_argument(parser)
+
+
+def add_wait_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                        help="wait up to SECONDS for another run holding some of the same days "
+                             "(default 0: exit 3 at once, naming that run)")
 
 
 def _session(config: PipelineConfig, master: str | None, app_name: str):
@@ -56,13 +65,14 @@ def _session(config: PipelineConfig, master: str | None, app_name: str):
                                delta_packages=config.delta_packages)
 
 
-def run_command(config: PipelineConfig, start: dt.date, end: dt.date, master: str | None) -> int:
+def run_command(config: PipelineConfig, start: dt.date, end: dt.date, master: str | None,
+                wait_seconds: float = 0.0) -> int:
     """Build the session, run the days (recorded in the run log), print the summary."""
     from smb_pipeline.runlog import logged_run
     from smb_pipeline.summary import format_summary
 
     spark = _session(config, master, "smb_pipeline run")
-    result = logged_run(spark, config, start, end, command="run")
+    result = logged_run(spark, config, start, end, command="run", wait_seconds=wait_seconds)
     print(format_summary(result))
     return 0
 
@@ -78,7 +88,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         raise ConfigError(f"--batch-days: must be at least 1 (value {args.batch_days})")
     spark = _session(config, args.master, "smb_pipeline backfill")
     progress = backfill(spark, config, start, end, args.batch_days, args.force,
-                        report=lambda line: print(line, flush=True))
+                        report=lambda line: print(line, flush=True), wait_seconds=args.wait)
     print(f"backfill done: {progress.days_done} days ({progress.days_skipped} skipped as unchanged), "
           f"{progress.rows:,} rows in {progress.seconds:.1f} s")
     return 0
@@ -99,7 +109,7 @@ def cmd_maintain(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     start, end = resolve_days(args, config)
-    return run_command(config, start, end, args.master)
+    return run_command(config, start, end, args.master, args.wait)
 
 
 def _first_demo_day(days: int, first_day: str | None) -> dt.date:
@@ -174,6 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--batch-days", type=int, default=7, help="days per batch (default 7)")
     backfill.add_argument("--force", action="store_true", help="redo days whose inputs did not change")
     backfill.add_argument("--master", default="local[*]", help="Spark master (default local[*])")
+    add_wait_argument(backfill)
     backfill.set_defaults(handler=cmd_backfill)
 
     maintain = commands.add_parser("maintain", help="compact + Z-order recent partitions, vacuum old files")
@@ -216,6 +227,12 @@ def _handle(handler, args: argparse.Namespace) -> int:
     except InputError as exc:
         print(f"smb-pipeline: input error: {exc}", file=sys.stderr)
         return EXIT_INPUT
+    except StorageError as exc:
+        print(f"smb-pipeline: output error: {exc}", file=sys.stderr)
+        return EXIT_STORAGE
+    except RunTerminated as exc:
+        print(f"smb-pipeline: {exc}; the run's days are as before the run", file=sys.stderr)
+        return exc.exit_code
 
 
 def main(argv: Sequence[str] | None = None) -> int:

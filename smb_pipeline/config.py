@@ -95,6 +95,9 @@ class OutputConfig(_Strict):
 
     path: str = Field(min_length=1)
     database: str | None = None
+    # How long a run's claim on its days outlives its last renewal (smb_pipeline.run_claims):
+    # after a SIGKILL on another host, the next run of those days waits at most this long.
+    claim_lease_seconds: int = Field(default=120, ge=5)
 
     def table_path(self, table: str) -> str:
         return f"{self.path.rstrip('/')}/{table}"

@@ -1,33 +1,87 @@
-"""All Delta Lake I/O: day-replacing writes, versions, rollback, catalog registration."""
+"""All Delta Lake I/O: day-replacing writes, versions, compensating commits, catalog registration."""
 
 from __future__ import annotations
 
 import datetime as dt
-import re
+import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
+from delta import exceptions as delta_exceptions
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql.types import StructType
+
+from smb_pipeline.errors import StorageError
 
 PARTITION = "event_date"
+# Every commit of a run carries its run id (Delta's commitInfo.userMetadata), so that an undo
+# finds the run's own commits in the table history, whoever else committed in between.
+USER_METADATA_CONF = "spark.databricks.delta.commitInfo.userMetadata"
+DELTA_FIX = ("Delta Lake is not available in the Spark session: add "
+             "--packages io.delta:delta-spark_2.13:4.0.1 to spark-submit, or set delta_packages: true")
+
+log = logging.getLogger("smb_pipeline")
+
+_CONFLICTS = (
+    delta_exceptions.DeltaConcurrentModificationException,
+    delta_exceptions.ConcurrentWriteException,
+    delta_exceptions.MetadataChangedException,
+    delta_exceptions.ProtocolChangedException,
+    delta_exceptions.ConcurrentAppendException,
+    delta_exceptions.ConcurrentDeleteReadException,
+    delta_exceptions.ConcurrentDeleteDeleteException,
+    delta_exceptions.ConcurrentTransactionException,
+)
 
 
-_COMMIT_FILE = re.compile(r"^(\d{20})\.json$")
+def is_concurrent_modification(exc: BaseException) -> bool:
+    """A commit lost Delta's optimistic concurrency check (or raced to create the table)."""
+    if isinstance(exc, _CONFLICTS):
+        return True
+    text = str(exc)
+    return any(name in text for name in ("ConcurrentAppendException", "ConcurrentDeleteReadException",
+                                         "ConcurrentDeleteDeleteException", "ProtocolChangedException",
+                                         "MetadataChangedException", "ConcurrentTransactionException",
+                                         "DELTA_CONCURRENT", "FileAlreadyExistsException"))
+
+
+def is_delta_missing(exc: BaseException) -> bool:
+    text = str(exc)
+    return "'JavaPackage' object is not callable" in text or ("DATA_SOURCE_NOT_FOUND" in text and "delta" in text)
 
 
 def table_version(spark: SparkSession, path: str) -> int | None:
-    """The current version of the Delta table at `path`, or None when there is none yet.
-
-    Read from the names of the commit files in `_delta_log` (through Hadoop's FileSystem,
-    so any storage works): asking Delta's history would cost a Spark job per call, and a
-    run asks several times.
-    """
-    log_path = spark.sparkContext._jvm.org.apache.hadoop.fs.Path(f"{path.rstrip('/')}/_delta_log")
-    fs = log_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
-    if not fs.exists(log_path):
+    """The current version of the Delta table at `path`, or None when there is none yet."""
+    if not DeltaTable.isDeltaTable(spark, path):
         return None
-    versions = [int(m.group(1)) for status in fs.listStatus(log_path)
-                if (m := _COMMIT_FILE.match(status.getPath().getName()))]
-    return max(versions) if versions else None
+    return DeltaTable.forPath(spark, path).history(1).head()["version"]
+
+
+def create_table_if_absent(spark: SparkSession, path: str, schema: StructType,
+                           properties: Mapping[str, str] | None = None) -> None:
+    """Create an empty table at `path` unless one exists; the first write of a run, so that an
+    unwritable output or a session without Delta fails before any computation (StorageError)."""
+    for _ in range(5):
+        try:
+            if DeltaTable.isDeltaTable(spark, path):
+                return
+            builder = DeltaTable.createIfNotExists(spark).location(path).addColumns(schema)
+            for key, value in (properties or {}).items():
+                builder = builder.property(key, value)
+            builder.execute()
+            return
+        except Exception as exc:
+            if is_concurrent_modification(exc):
+                continue  # another run created it at the same moment
+            if is_delta_missing(exc):
+                raise StorageError(DELTA_FIX) from None
+            raise StorageError(f"output {path}: cannot create the table: {_first_line(exc)}") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line for line in str(exc).splitlines() if line.strip() and not line.startswith("\tat ")]
+    return lines[0].strip()[:300] if lines else type(exc).__name__
 
 
 def days_predicate(start: dt.date, end: dt.date) -> str:
@@ -39,30 +93,72 @@ def replace_days(frame: DataFrame, path: str, start: dt.date, end: dt.date) -> i
 
     Rerunning a day replaces it, never duplicates it; a day with no rows becomes empty.
     One file per day partition: daily pair tables are small, and BI tools suffer from
-    many tiny files.
+    many tiny files. Runs on disjoint days do not conflict: the predicate is on the
+    partition column, so each commit reads (and removes) only its own days' files. Two
+    runs creating the table at once race for version 0; the loser writes again.
     """
-    (
-        frame.repartition(PARTITION)
-        .write.format("delta")
-        .mode("overwrite")
-        .option("replaceWhere", days_predicate(start, end))
-        .partitionBy(PARTITION)
-        .save(path)
-    )
+    for attempt in range(3):
+        try:
+            (
+                frame.repartition(PARTITION)
+                .write.format("delta")
+                .mode("overwrite")
+                .option("replaceWhere", days_predicate(start, end))
+                .partitionBy(PARTITION)
+                .save(path)
+            )
+            break
+        except Exception as exc:
+            if attempt == 2 or not is_concurrent_modification(exc):
+                raise
     return table_version(frame.sparkSession, path)  # type: ignore[return-value]
 
 
-def restore_table(spark: SparkSession, path: str, version: int | None) -> None:
-    """Put a table back to `version`; a table this run created is emptied of this run's data."""
+def run_commit_version(spark: SparkSession, path: str, run_id: str) -> int | None:
+    """The latest version of the table committed by run `run_id`, or None if it committed none."""
+    if not DeltaTable.isDeltaTable(spark, path):
+        return None
+    history = DeltaTable.forPath(spark, path).history().filter(f"userMetadata = '{run_id}'")
+    row = history.agg({"version": "max"}).head()  # a few rows of commit metadata
+    return row[0] if row else None
+
+
+def undo_days(spark: SparkSession, path: str, run_id: str, start: dt.date, end: dt.date) -> int | None:
+    """A compensating commit: the days start..end as they were before the run's own commit.
+
+    Reads those days at the version before the run's commit (time travel) and replaces just
+    those days with them; a table the run created gets those days emptied. Commits of other
+    runs (other days) stay. Returns the new version, or None when the run committed nothing.
+    """
+    version = run_commit_version(spark, path, run_id)
     if version is None:
-        if DeltaTable.isDeltaTable(spark, path):
-            DeltaTable.forPath(spark, path).delete()
-        return
-    if table_version(spark, path) != version:
-        DeltaTable.forPath(spark, path).restoreToVersion(version)
+        return None
+    predicate = days_predicate(start, end)
+    if version == 0:
+        DeltaTable.forPath(spark, path).delete(predicate)
+    else:
+        before = spark.read.format("delta").option("versionAsOf", version - 1).load(path).where(predicate)
+        (before.write.format("delta").mode("overwrite").option("replaceWhere", predicate)
+         .partitionBy(PARTITION).save(path))
+    log.warning("undid run %s's days %s..%s in %s (from version %d)", run_id, start, end, path, version - 1)
+    return table_version(spark, path)
 
 
 def register_table(spark: SparkSession, database: str, table: str, path: str) -> None:
     """Make a path-based table visible to SQL and BI tools under `database.table`."""
     spark.sql(f"CREATE DATABASE IF NOT EXISTS `{database}`")
     spark.sql(f"CREATE TABLE IF NOT EXISTS `{database}`.`{table}` USING DELTA LOCATION '{path}'")
+
+
+@contextmanager
+def commits_tagged(spark: SparkSession, run_id: str) -> Iterator[None]:
+    """Every Delta commit of the session within carries `run_id` as its commitInfo.userMetadata."""
+    previous = spark.conf.get(USER_METADATA_CONF, None)
+    spark.conf.set(USER_METADATA_CONF, run_id)
+    try:
+        yield
+    finally:
+        if previous is None:
+            spark.conf.unset(USER_METADATA_CONF)
+        else:
+            spark.conf.set(USER_METADATA_CONF, previous)

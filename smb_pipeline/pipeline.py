@@ -11,7 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Sequence
+import uuid
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 
 from pyspark import StorageLevel
@@ -329,39 +331,63 @@ def _persisted(frame: DataFrame, cached: list[DataFrame]) -> DataFrame:
     return frame
 
 
+@dataclass
+class RunControl:
+    """How the caller steers a run: the id every commit of the run carries (so that an undo
+    finds the run's own commits), and `checkpoint(stage)`, called at each safe point, which
+    raises to stop the run there (signals, a lost claim)."""
+
+    run_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    checkpoint: Callable[[str], None] = lambda stage: None
+    protected: Callable[[], AbstractContextManager] = nullcontext
+
+
 def write_outputs(
-    spark: SparkSession, config: PipelineConfig, start: dt.date, end: dt.date, pairs: DataFrame, rejects: DataFrame
+    spark: SparkSession, config: PipelineConfig, start: dt.date, end: dt.date, pairs: DataFrame, rejects: DataFrame,
+    control: RunControl | None = None,
 ) -> dict[str, int]:
-    """Replace the run's days in both tables, or in neither: a failure restores what was there."""
+    """Replace the run's days in both tables, or in neither.
+
+    A failure (or a stop at the safe point between the two commits) is undone by a
+    compensating commit per table the run committed to: only the run's days, rewritten as
+    they were before its commit; other runs' commits on other days stay.
+    """
+    control = control or RunControl()
     tables = {name: config.output.table_path(name) for name in (PAIRS_TABLE, REJECTS_TABLE)}
-    before = {name: delta_io.table_version(spark, path) for name, path in tables.items()}
     versions: dict[str, int] = {}
-    try:
-        versions[PAIRS_TABLE] = delta_io.replace_days(pairs, tables[PAIRS_TABLE], start, end)
-        versions[REJECTS_TABLE] = delta_io.replace_days(rejects, tables[REJECTS_TABLE], start, end)
-    except BaseException:
-        log.error("write failed; restoring the tables to their versions before the run")
-        for name, path in tables.items():
-            delta_io.restore_table(spark, path, before[name])
-        raise
+    with delta_io.commits_tagged(spark, control.run_id):
+        try:
+            control.checkpoint("before_commits")
+            versions[PAIRS_TABLE] = delta_io.replace_days(pairs, tables[PAIRS_TABLE], start, end)
+            control.checkpoint("between_commits")
+            versions[REJECTS_TABLE] = delta_io.replace_days(rejects, tables[REJECTS_TABLE], start, end)
+        except BaseException:
+            log.error("write failed or stopped; undoing this run's days %s..%s", start, end)
+            with control.protected():
+                for path in tables.values():
+                    delta_io.undo_days(spark, path, control.run_id, start, end)
+            raise
     if config.output.database:
         for name, path in tables.items():
             delta_io.register_table(spark, config.output.database, name, path)
     return versions
 
 
-def run_pipeline(spark: SparkSession, config: PipelineConfig, start: dt.date, end: dt.date) -> RunResult:
+def run_pipeline(spark: SparkSession, config: PipelineConfig, start: dt.date, end: dt.date,
+                 control: RunControl | None = None) -> RunResult:
     """Process the UTC days start..end (inclusive) of every source and write both tables."""
     if end < start:
         raise ValueError(f"end {end} is before start {start}")
+    control = control or RunControl()
     began = time.monotonic()
+    control.checkpoint("computing")
     outputs = build_outputs(spark, config, start, end)
     # Count the pairs while writing them, rather than in a job of its own.
     try:
         written = Observation("pairs_written")
         pairs = outputs.pairs.observe(written, F.count(F.lit(1)).alias("rows"))
         log.info("writing the pair table and the rejects for %s..%s", start, end)
-        versions = write_outputs(spark, config, start, end, pairs, outputs.rejects)
+        versions = write_outputs(spark, config, start, end, pairs, outputs.rejects, control)
         pairs_written = written.get["rows"]
     finally:
         outputs.release()

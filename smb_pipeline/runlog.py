@@ -1,4 +1,5 @@
-"""The run log: Delta table `pipeline_runs`, one row per run and day, failed runs included.
+"""The run log: Delta table `pipeline_runs`, rows per run and day: `running` when it starts, then
+`succeeded`, `failed` or (written by a later run) `abandoned`.
 
 Operators read it to see what ran, what it read and wrote, and why a run failed; the
 backfill reads it to skip days whose inputs have not changed since their last success.
@@ -12,6 +13,7 @@ import logging
 import traceback
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -28,12 +30,17 @@ from pyspark.sql.types import (
 
 from smb_pipeline import __version__, delta_io
 from smb_pipeline.config import PipelineConfig
+from smb_pipeline.errors import RunTerminated
 from smb_pipeline.fingerprint import DayInputs, inputs_for_days
-from smb_pipeline.pipeline import RunResult, SourceCounts, days_between, run_pipeline
+from smb_pipeline.pipeline import RunControl, RunResult, SourceCounts, days_between, run_pipeline
+from smb_pipeline.run_claims import Claim, RunClaims, utc_now
+from smb_pipeline.run_signals import StopSignals
 
 RUNS_TABLE = "pipeline_runs"
 STATUS_SUCCEEDED = "succeeded"
 STATUS_FAILED = "failed"
+STATUS_RUNNING = "running"
+STATUS_ABANDONED = "abandoned"
 
 log = logging.getLogger("smb_pipeline")
 
@@ -71,9 +78,10 @@ def config_hash(config: PipelineConfig) -> str:
 
 
 def runs_rows(run_id: str, command: str, config: PipelineConfig, start: dt.date, end: dt.date,
-              started: dt.datetime, ended: dt.datetime, inputs: Sequence[DayInputs],
-              result: RunResult | None, error: str | None) -> list[tuple]:
-    """One run-log row per day; counts are null for a failed run."""
+              started: dt.datetime, ended: dt.datetime | None, inputs: Sequence[DayInputs],
+              result: RunResult | None, error: str | None, status: str | None = None) -> list[tuple]:
+    """One run-log row per day; counts are null unless the run succeeded."""
+    status = status or (STATUS_SUCCEEDED if result else STATUS_FAILED)
     rows = []
     for day_input in inputs:
         counts = result.daily.get(day_input.day, []) if result else []
@@ -81,8 +89,7 @@ def runs_rows(run_id: str, command: str, config: PipelineConfig, start: dt.date,
         for one in counts:
             totals.add(one)
         rows.append((
-            run_id, command, day_input.day, start, end, started, ended,
-            STATUS_SUCCEEDED if result else STATUS_FAILED,
+            run_id, command, day_input.day, start, end, started, ended, status,
             [(c.source, *(getattr(c, n) for n in SourceCounts.COUNTERS)) for c in counts] if result else None,
             totals.rows_read if result else None,
             totals.aggregated if result else None,
@@ -95,39 +102,114 @@ def runs_rows(run_id: str, command: str, config: PipelineConfig, start: dt.date,
     return rows
 
 
+def abandoned_rows(stale: Sequence[Claim], by_run: str, config: PipelineConfig) -> list[tuple]:
+    """A row per day of a run whose claim went stale (killed, or lost its lease), taken over by `by_run`."""
+    ended = utc_now()
+    return [
+        (claim.run_id, claim.command, claim.event_date, None, None, claim.started_at, ended, STATUS_ABANDONED,
+         None, None, None, None, None, None, None, None, None, config_hash(config), __version__,
+         f"abandoned: {claim.describe()} stopped renewing its claim; day redone by run {by_run}")
+        for claim in stale
+    ]
+
+
 def append_runs(spark: SparkSession, config: PipelineConfig, rows: list[tuple]) -> None:
+    """Blind appends: concurrent runs never conflict, except in racing to create the table."""
     frame = spark.createDataFrame(rows, RUNS_SCHEMA)
-    frame.coalesce(1).write.format("delta").mode("append").save(config.output.table_path(RUNS_TABLE))
+    for attempt in range(5):
+        try:
+            frame.coalesce(1).write.format("delta").mode("append").save(config.output.table_path(RUNS_TABLE))
+            break
+        except Exception as exc:
+            if attempt == 4 or not delta_io.is_concurrent_modification(exc):
+                raise
     if config.output.database:
         delta_io.register_table(spark, config.output.database, RUNS_TABLE, config.output.table_path(RUNS_TABLE))
 
 
+@dataclass
+class RunLog:
+    """What identifies one run in `pipeline_runs`."""
+
+    run_id: str
+    command: str
+    start: dt.date
+    end: dt.date
+    days: list[dt.date]
+    started: dt.datetime = field(default_factory=utc_now)
+
+
 def logged_run(spark: SparkSession, config: PipelineConfig, start: dt.date, end: dt.date, command: str,
                runner: Callable[..., RunResult] = run_pipeline,
-               inputs: Mapping[dt.date, DayInputs] | None = None) -> RunResult:
-    """Run the days and record the run, successful or not; a failure is re-raised after logging.
+               inputs: Mapping[dt.date, DayInputs] | None = None, wait_seconds: float = 0.0) -> RunResult:
+    """Claim the days, run them, and record the run: `running`, then `succeeded` or `failed`.
 
+    The days are claimed first (run_claims: waits up to `wait_seconds` for another run of
+    the same days, else ConcurrencyError); the claim is also the check that the output is
+    writable and Delta available, before any computation. Stale claims taken over are logged
+    `abandoned`. SIGTERM/SIGINT stop the run at a safe point (run_signals). A failure is
+    re-raised after logging, as RunTerminated when a signal caused it.
     `inputs`: the days' input fingerprints when the caller already listed them (backfill).
     """
     run_id = str(uuid.uuid4())
-    started = dt.datetime.now(dt.timezone.utc)
     days = days_between(start, end)
-    listed = inputs if inputs is not None else inputs_for_days(spark, config, days)
-    inputs = [listed[day] for day in days]
+    stops = StopSignals(spark, f"smb_pipeline-run-{run_id}")
+    claims = RunClaims(spark, config.output.path, run_id, command, days, config.output.claim_lease_seconds)
+    with stops.installed(), delta_io.commits_tagged(spark, run_id):
+        stale = claims.acquire(wait_seconds, stops.raise_if_stopped)
+        try:
+            return _run_claimed(spark, config, RunLog(run_id, command, start, end, days), runner, inputs,
+                                stops, claims, stale)
+        finally:
+            with stops.deferred():
+                claims.release()
+
+
+def _run_claimed(spark: SparkSession, config: PipelineConfig, run: RunLog, runner: Callable[..., RunResult],
+                 inputs: Mapping[dt.date, DayInputs] | None, stops: StopSignals, claims: RunClaims,
+                 stale: Sequence[Claim]) -> RunResult:
+    listed = inputs if inputs is not None else inputs_for_days(spark, config, run.days)
+    day_inputs = [listed[day] for day in run.days]
+
+    def rows(result: RunResult | None, error: str | None, status: str | None = None) -> list[tuple]:
+        ended = None if status == STATUS_RUNNING else utc_now()
+        return runs_rows(run.run_id, run.command, config, run.start, run.end, run.started, ended, day_inputs,
+                         result, error, status)
+
+    append_runs(spark, config, abandoned_rows(stale, run.run_id, config) + rows(None, None, STATUS_RUNNING))
+
+    def checkpoint(stage: str) -> None:
+        stops.checkpoint(stage)
+        if stage == "before_commits":
+            claims.check_held()
+
+    control = RunControl(run.run_id, checkpoint, stops.deferred)
     try:
-        result = runner(spark, config, start, end)
+        with stops.interruptible():
+            result = runner(spark, config, run.start, run.end, control=control)
     except Exception as exc:
-        ended = dt.datetime.now(dt.timezone.utc)
-        message = f"{type(exc).__name__}: {exc}".strip()[:4000]
-        log.error("run %s failed: %s", run_id, message.splitlines()[0] if message else type(exc).__name__)
+        failure: Exception = RunTerminated(*stops.received) if stops.received else exc
+        message = f"{type(failure).__name__}: {failure}".strip()[:4000]
+        if isinstance(failure, RunTerminated):
+            message = str(failure)
+        log.error("run %s failed: %s", run.run_id, message.splitlines()[0] if message else type(exc).__name__)
         log.debug("%s", traceback.format_exc())
-        append_runs(spark, config, runs_rows(run_id, command, config, start, end, started, ended, inputs,
-                                             None, message))
-        raise
-    ended = dt.datetime.now(dt.timezone.utc)
-    append_runs(spark, config, runs_rows(run_id, command, config, start, end, started, ended, inputs,
-                                         result, None))
+        with stops.deferred():
+            _append_quietly(spark, config, rows(None, message))
+        if failure is exc:
+            raise
+        raise failure from exc
+    with stops.deferred():
+        append_runs(spark, config, rows(result, None))
     return result
+
+
+def _append_quietly(spark: SparkSession, config: PipelineConfig, rows: list[tuple]) -> None:
+    """Record a failure without hiding it: if the run log cannot be written either, say so and go on."""
+    try:
+        append_runs(spark, config, rows)
+    except Exception as exc:
+        log.error("could not record the failed run in %s: %s", RUNS_TABLE, str(exc).splitlines()[0])
 
 
 def read_runs(spark: SparkSession, config: PipelineConfig) -> DataFrame | None:

@@ -49,7 +49,9 @@ def _runs(spark, lake):
 def test_run_log_records_success_per_day_with_counts_and_versions(spark, archive, tmp_path):
     config = _config(archive, tmp_path)
     result = logged_run(spark, config, FIRST_DAY, FIRST_DAY + dt.timedelta(days=1), command="run")
-    rows = sorted(_runs(spark, tmp_path).collect(), key=lambda r: r.event_date)
+    runs = _runs(spark, tmp_path)
+    assert sorted(r.status for r in runs.collect()) == ["running", "running", "succeeded", "succeeded"]
+    rows = sorted(runs.filter(F.col("status") == "succeeded").collect(), key=lambda r: r.event_date)
     assert [r.event_date for r in rows] == [FIRST_DAY, FIRST_DAY + dt.timedelta(days=1)]
     assert {r.status for r in rows} == {"succeeded"} and len({r.run_id for r in rows}) == 1
     assert sum(r.rows_read for r in rows) == result.total("rows_read")
