@@ -1,0 +1,339 @@
+"""Run safety (issue 10): concurrent runs, scoped undo, signals, SIGKILL, with real processes.
+
+Every table is checked with a second Delta reader (delta-rs) against pairs computed from the
+files in plain Python (tests.test_pipeline_e2e.expected_run). The process tests pause a run at
+a named safe point (SMB_PIPELINE_TEST_PAUSE_AT, test-only) so that a signal or a second run
+hits the window they test deterministically; a run resumes when the test creates its
+resume file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+import yaml
+from deltalake import DeltaTable
+
+from smb_pipeline import delta_io
+from smb_pipeline.config import config_from_dict
+from smb_pipeline.errors import ConcurrencyError
+from smb_pipeline.generate import COMPANY_SUBNETS, generate_cim_archive
+from smb_pipeline.pipeline import run_pipeline
+from smb_pipeline.run_claims import CLAIMS_SCHEMA, RunClaims
+from smb_pipeline.runlog import RUNS_TABLE, logged_run
+from tests.conftest import TEST_SPARK_CONF
+from tests.test_pipeline_e2e import expected_run
+
+pytestmark = pytest.mark.spark
+
+D1 = dt.date(2026, 9, 1)
+D2 = D1 + dt.timedelta(days=1)
+D3 = D1 + dt.timedelta(days=2)
+CLI = str(Path(sys.executable).with_name("smb-pipeline"))
+START_TIMEOUT = 240  # a JVM start on a loaded 2-core machine
+
+
+def _archive(path: Path, seed: int = 5) -> Path:
+    generate_cim_archive(path, days=3, rows_per_day=150, seed=seed, first_day=D1)
+    return path
+
+
+def _add_late_smb(archive: Path, seed: int) -> None:
+    """Change day D1's input: the files of another seed's D1 folder, added beside the first."""
+    other = _archive(archive.parent / f"other-{seed}", seed)
+    for number, file in enumerate(sorted((other / f"dt={D1}").glob("*.parquet"))):
+        shutil.copy(file, archive / f"dt={D1}" / f"extra-{seed}-{number}.parquet")
+
+
+def _pairs(lake: Path) -> list[tuple]:
+    table = DeltaTable(str(lake / "smb_allowed_daily")).to_pyarrow_table().to_pylist()
+    return sorted(
+        (r["event_date"], r["src_ip"], r["dest_ip"], r["connection_count"], r["first_seen"].replace(tzinfo=None),
+         r["last_seen"].replace(tzinfo=None), r["bytes_in"], r["bytes_out"])
+        for r in table
+    )
+
+
+def _rejects(lake: Path) -> int:
+    return DeltaTable(str(lake / "rejected_events")).to_pyarrow_table().num_rows
+
+
+def _runs(lake: Path) -> list[dict]:
+    return DeltaTable(str(lake / RUNS_TABLE)).to_pyarrow_table().to_pylist()
+
+
+def _assert_tables_as_computed(lake: Path, archive: Path, start: dt.date, end: dt.date) -> None:
+    pairs, counts = expected_run(archive, start, end)
+    assert _pairs(lake) == pairs
+    assert _rejects(lake) == counts["rejected"]
+
+
+# -- processes ------------------------------------------------------------------------------
+
+
+class Run:
+    """One `smb-pipeline run` process, its stderr in a file, in a session of its own."""
+
+    def __init__(self, tmp: Path, config: Path, start: dt.date, end: dt.date, *extra: str,
+                 pause_at: str | None = None) -> None:
+        self.stderr_path = tmp / f"run-{uuid.uuid4().hex[:8]}.err"
+        self.resume_file = tmp / f"resume-{uuid.uuid4().hex[:8]}"
+        env = {**os.environ, "TZ": "UTC", "SMB_PIPELINE_TEST_RESUME_FILE": str(self.resume_file),
+               "SMB_PIPELINE_TEST_PAUSE_SECONDS": "300"}
+        if pause_at:
+            env["SMB_PIPELINE_TEST_PAUSE_AT"] = pause_at
+        with open(self.stderr_path, "w") as err:
+            self.process = subprocess.Popen(
+                [CLI, "run", "--config", str(config), "--start", str(start), "--end", str(end), "--master",
+                 "local[1]", *extra],
+                stdout=subprocess.PIPE, stderr=err, env=env, start_new_session=True, text=True,
+            )
+
+    @property
+    def stderr(self) -> str:
+        return self.stderr_path.read_text()
+
+    def wait_for(self, text: str, timeout: float = START_TIMEOUT) -> bool:
+        """True once `text` is in stderr; False if the process ended (or time ran out) first."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in self.stderr:
+                return True
+            if self.process.poll() is not None:
+                return text in self.stderr
+            time.sleep(0.2)
+        return False
+
+    def resume(self) -> None:
+        self.resume_file.touch()
+
+    def finish(self, timeout: float = START_TIMEOUT) -> int:
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            pytest.fail(f"run did not end in {timeout} s; stderr tail:\n{self.stderr[-3000:]}")
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+@pytest.fixture
+def runs():
+    started: list[Run] = []
+    yield started
+    for run in started:
+        run.kill()
+
+
+def _config_file(tmp: Path, archive: Path, lake: Path) -> Path:
+    conf = {key: value for key, value in TEST_SPARK_CONF.items() if key != "spark.driver.memory"}
+    document = {
+        "sources": [{"name": "edge", "format": "cim", "path": str(archive)}],
+        "company_subnets": list(COMPANY_SUBNETS),
+        "output": {"path": str(lake)},
+        "spark": {**conf, "spark.driver.memory": "1g", "spark.sql.warehouse.dir": str(tmp / "warehouse")},
+    }
+    path = tmp / "config.yaml"
+    path.write_text(yaml.safe_dump(document))
+    return path
+
+
+def _last_line(run: Run) -> str:
+    return run.stderr.strip().splitlines()[-1]
+
+
+def test_same_days_second_run_exits_3_naming_the_first_or_waits(tmp_path, runs):
+    archive, lake = _archive(tmp_path / "cim"), tmp_path / "lake"
+    config = _config_file(tmp_path, archive, lake)
+    first = Run(tmp_path, config, D1, D2, pause_at="computing")
+    runs.append(first)
+    assert first.wait_for("test pause at computing"), first.stderr[-3000:]
+    refused = Run(tmp_path, config, D1, D2)
+    waiting = Run(tmp_path, config, D2, D3, "--wait", "300")
+    runs.extend([refused, waiting])
+    assert refused.finish() == 3, refused.stderr[-3000:]
+    assert waiting.wait_for("waiting up to 300 s"), waiting.stderr[-3000:]
+    (holder,) = {r["run_id"] for r in _runs(lake) if r["status"] == "running"}
+    line = _last_line(refused)
+    assert line.startswith("smb-pipeline: output error: days") and holder in line
+    assert socket.gethostname() in line and "started" in line and "Traceback" not in refused.stderr
+    first.resume()
+    assert first.finish() == 0, first.stderr[-3000:]
+    assert waiting.finish() == 0, waiting.stderr[-3000:]
+    _assert_tables_as_computed(lake, archive, D1, D3)
+    statuses = sorted((r["run_id"] == holder, r["event_date"], r["status"]) for r in _runs(lake))
+    assert [s for s in statuses if s[2] != "running"] == [
+        (False, D2, "succeeded"), (False, D3, "succeeded"), (True, D1, "succeeded"), (True, D2, "succeeded")]
+
+
+def test_runs_on_disjoint_days_hold_their_claims_together_and_both_succeed(tmp_path, runs):
+    archive, lake = _archive(tmp_path / "cim"), tmp_path / "lake"
+    config = _config_file(tmp_path, archive, lake)
+    older = Run(tmp_path, config, D1, D2, pause_at="before_commits")
+    tonight = Run(tmp_path, config, D3, D3, pause_at="before_commits")
+    runs.extend([older, tonight])
+    assert older.wait_for("test pause at before_commits"), older.stderr[-3000:]
+    assert tonight.wait_for("test pause at before_commits"), tonight.stderr[-3000:]
+    older.resume()
+    tonight.resume()
+    assert (older.finish(), tonight.finish()) == (0, 0), older.stderr[-2000:] + tonight.stderr[-2000:]
+    _assert_tables_as_computed(lake, archive, D1, D3)
+
+
+def test_sigterm_between_the_commits_undoes_the_first_and_sigint_mid_computation_stops(tmp_path, runs):
+    archive, lake = _archive(tmp_path / "cim"), tmp_path / "lake"
+    config = _config_file(tmp_path, archive, lake)
+    setup = Run(tmp_path, config, D1, D2)
+    runs.append(setup)
+    assert setup.finish() == 0, setup.stderr[-3000:]
+    before = (_pairs(lake), _rejects(lake))
+    _add_late_smb(archive, seed=11)  # a rerun would now write other pairs and rejects for D1
+
+    term = Run(tmp_path, config, D1, D2, pause_at="between_commits")
+    runs.append(term)
+    assert term.wait_for("test pause at between_commits"), term.stderr[-3000:]
+    term.process.send_signal(signal.SIGTERM)
+    assert term.finish() == 143, term.stderr[-3000:]
+    assert "terminated by SIGTERM" in _last_line(term) and "Traceback" not in term.stderr
+    assert (_pairs(lake), _rejects(lake)) == before
+
+    interrupted = Run(tmp_path, config, D1, D2)
+    runs.append(interrupted)
+    assert interrupted.wait_for("counting rows"), interrupted.stderr[-3000:]
+    interrupted.process.send_signal(signal.SIGINT)
+    assert interrupted.finish() == 130, interrupted.stderr[-3000:]
+    assert (_pairs(lake), _rejects(lake)) == before
+    failed = [r for r in _runs(lake) if r["status"] == "failed"]
+    assert sorted(r["error"] for r in failed) == ["terminated by SIGINT"] * 2 + ["terminated by SIGTERM"] * 2
+
+
+def test_sigkill_between_the_commits_is_repaired_and_logged_abandoned_by_the_next_run(tmp_path, runs):
+    archive, lake = _archive(tmp_path / "cim"), tmp_path / "lake"
+    config = _config_file(tmp_path, archive, lake)
+    _add_late_smb(archive, seed=12)
+    killed = Run(tmp_path, config, D1, D2, pause_at="between_commits")
+    runs.append(killed)
+    assert killed.wait_for("test pause at between_commits"), killed.stderr[-3000:]
+    killed.process.send_signal(signal.SIGKILL)
+    killed.finish()
+    assert _rejects_table_missing_or_empty(lake)  # pairs committed, rejects not: torn
+    (killed_id,) = {r["run_id"] for r in _runs(lake)}
+
+    clean = Run(tmp_path, config, D1, D2)
+    runs.append(clean)
+    assert clean.finish() == 0, clean.stderr[-3000:]
+    _assert_tables_as_computed(lake, archive, D1, D2)
+    statuses = sorted((r["event_date"], r["status"]) for r in _runs(lake) if r["run_id"] == killed_id)
+    assert statuses == [(D1, "abandoned"), (D1, "running"), (D2, "abandoned"), (D2, "running")]
+
+
+def _rejects_table_missing_or_empty(lake: Path) -> bool:
+    return not (lake / "rejected_events" / "_delta_log").exists() or _rejects(lake) == 0
+
+
+# -- in one session: undo scope, lease expiry, claim races ----------------------------------
+
+
+def _config(archive: Path, lake: Path, **output):
+    return config_from_dict({"sources": [{"name": "edge", "format": "cim", "path": str(archive)}],
+                             "company_subnets": list(COMPANY_SUBNETS), "output": {"path": str(lake), **output}})
+
+
+def test_a_failure_after_the_first_commit_keeps_another_runs_commit_on_other_days(spark, tmp_path, monkeypatch):
+    archive, lake = _archive(tmp_path / "cim"), tmp_path / "lake"
+    config = _config(archive, lake)
+    run_pipeline(spark, config, D1, D2)
+    before = _pairs(lake)
+    _add_late_smb(archive, seed=13)
+    real_replace = delta_io.replace_days
+
+    def other_run_commits_d3_then_rejects_fail(frame, path, start, end):
+        if path.endswith("rejected_events"):
+            monkeypatch.setattr(delta_io, "replace_days", real_replace)
+            run_pipeline(spark, config, D3, D3)  # another run, on another day, commits in between
+            raise OSError("disk full")
+        return real_replace(frame, path, start, end)
+
+    monkeypatch.setattr(delta_io, "replace_days", other_run_commits_d3_then_rejects_fail)
+    with pytest.raises(OSError, match="disk full"):
+        run_pipeline(spark, config, D1, D2)
+    expected_d3, counts_d3 = expected_run(archive, D3, D3)
+    assert _pairs(lake) == sorted(before + expected_d3)
+    assert _rejects(lake) == expected_run(archive, D1, D2)[1]["rejected"] - _extra_rejects(archive) + counts_d3[
+        "rejected"]
+
+
+def _extra_rejects(archive: Path) -> int:
+    """Rejects of the files added to D1 (not in the tables before the failed run)."""
+    extra = [row for file in (archive / f"dt={D1}").glob("extra-*.parquet") for row in pq.read_table(file).to_pylist()]
+    with_extra = expected_run(archive, D1, D2)[1]["rejected"]
+    hidden = archive.parent / "hidden"
+    hidden.mkdir(exist_ok=True)
+    for file in (archive / f"dt={D1}").glob("extra-*.parquet"):
+        file.rename(hidden / file.name)
+    try:
+        without = expected_run(archive, D1, D2)[1]["rejected"]
+    finally:
+        for file in hidden.glob("extra-*.parquet"):
+            file.rename(archive / f"dt={D1}" / file.name)
+    assert extra  # the archive did change
+    return with_extra - without
+
+
+def _foreign_claim(spark, lake: Path, day: dt.date, expires: dt.datetime, run_id: str) -> None:
+    claims = RunClaims(spark, str(lake), "setup", "run", [day], 60)
+    claims.acquire(0)
+    claims.release()
+    row = (day, run_id, "run", "other-host", 4242, expires - dt.timedelta(hours=1), expires)
+    spark.createDataFrame([row], CLAIMS_SCHEMA).write.format("delta").mode("append").save(str(lake / "pipeline_claims"))
+
+
+def test_a_live_claim_blocks_and_an_expired_one_is_taken_over_and_logged_abandoned(spark, tmp_path):
+    archive, lake = _archive(tmp_path / "cim"), tmp_path / "lake"
+    config = _config(archive, lake, claim_lease_seconds=30)
+    now = dt.datetime.now(dt.timezone.utc)
+    _foreign_claim(spark, lake, D1, now + dt.timedelta(hours=1), "live-run")
+    with pytest.raises(ConcurrencyError, match="run live-run on host other-host"):
+        logged_run(spark, config, D1, D2, "run")
+    _foreign_claim(spark, lake, D3, now - dt.timedelta(seconds=1), "expired-run")
+    logged_run(spark, config, D2, D3, "run")
+    abandoned = [(r["run_id"], r["event_date"], r["status"]) for r in _runs(lake) if r["status"] == "abandoned"]
+    assert abandoned == [("expired-run", D3, "abandoned")]
+    assert not (lake / "smb_allowed_daily" / f"event_date={D1}").exists()
+
+
+def test_two_claimants_of_the_same_day_at_once_one_wins(spark, tmp_path):
+    outcomes: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def claim(name: str) -> None:
+        claims = RunClaims(spark, str(tmp_path), name, "run", [D1, D2], 60)
+        barrier.wait()
+        try:
+            claims.acquire(0)
+            outcomes.append("won")
+        except ConcurrencyError:
+            outcomes.append("lost")
+
+    threads = [threading.Thread(target=claim, args=(name,)) for name in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["lost", "won"]
