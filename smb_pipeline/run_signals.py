@@ -1,8 +1,8 @@
 """SIGTERM and SIGINT stop a run at its next safe point, never in the middle of a commit.
 
-The handler only records the signal and, while the run computes, cancels its Spark jobs
-with Spark's job tags (`SparkSession.addTag` on the run's thread, `interruptTag` from a
-helper thread; public API, classic and Connect alike). The run then stops at the next
+The handler only records the signal and, while the run computes, cancels the session's
+running Spark jobs from a helper thread (`SparkSession.interruptAll`, public API in classic
+mode and Spark Connect alike since Spark 4.0). The run then stops at the next
 `checkpoint`: before computing, before the first commit, between the two commits (the
 first is undone by a compensating commit), with RunTerminated ("terminated by SIGTERM",
 exit 128 + signal). A signal that arrives after the second commit lets the run finish.
@@ -47,11 +47,11 @@ log = logging.getLogger("smb_pipeline")
 class StopSignals:
     """Records SIGTERM/SIGINT during a run and turns them into RunTerminated at safe points."""
 
-    def __init__(self, spark: SparkSession, tag: str) -> None:
+    def __init__(self, spark: SparkSession) -> None:
         self.spark = spark
-        self.tag = tag
         self.received: tuple[str, int] | None = None
         self._computing = threading.Event()
+        self._interrupting = threading.Lock()
         self._previous: dict[int, object] = {}
 
     @contextmanager
@@ -62,12 +62,10 @@ class StopSignals:
             return
         for number in (signal.SIGTERM, signal.SIGINT):
             self._previous[number] = signal.signal(number, self._on_signal)
-        self.spark.addTag(self.tag)
         try:
             yield self
         finally:
             self._computing.clear()
-            self.spark.removeTag(self.tag)
             for number, handler in self._previous.items():
                 signal.signal(number, handler)  # type: ignore[arg-type]
 
@@ -85,6 +83,8 @@ class StopSignals:
         """Within (undo, run log): a signal cancels nothing; it is acted on afterwards."""
         computing = self._computing.is_set()
         self._computing.clear()
+        with self._interrupting:
+            pass  # an interruption already on its way has been delivered: none follows
         try:
             yield
         finally:
@@ -99,13 +99,22 @@ class StopSignals:
         threading.Thread(target=self._interrupt_jobs, name="stop-run", daemon=True).start()
 
     def _interrupt_jobs(self) -> None:
-        """Cancel the run's jobs while it computes (again and again: a job may start late)."""
-        while self._computing.is_set():
-            try:
-                self.spark.interruptTag(self.tag)
-            except Exception as exc:  # the session may be going away; the checkpoint still stops the run
-                log.debug("interruptTag failed: %s", exc)
-                return
+        """Cancel the session's running jobs while the run computes (again: a job may start late).
+
+        `interruptAll`, not `interruptTag`: in classic mode (4.0.1) a job tag is resolved per
+        JVM thread (`spark-session-<id>-thread-<id>-<tag>`), so a tag added on the run's thread
+        cannot be interrupted from this one. The session's other jobs are the claim heartbeat's,
+        which retries on its next beat.
+        """
+        while True:
+            with self._interrupting:
+                if not self._computing.is_set():
+                    return
+                try:
+                    self.spark.interruptAll()
+                except Exception as exc:  # the session may be going away; the checkpoint still stops the run
+                    log.debug("interruptAll failed: %s", exc)
+                    return
             time.sleep(INTERRUPT_EVERY_SECONDS)
 
     def checkpoint(self, stage: str) -> None:

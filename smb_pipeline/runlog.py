@@ -153,7 +153,7 @@ def logged_run(spark: SparkSession, config: PipelineConfig, start: dt.date, end:
     """
     run_id = str(uuid.uuid4())
     days = days_between(start, end)
-    stops = StopSignals(spark, f"smb_pipeline-run-{run_id}")
+    stops = StopSignals(spark)
     claims = RunClaims(spark, config.output.path, run_id, command, days, config.output.claim_lease_seconds)
     with stops.installed(), delta_io.commits_tagged(spark, run_id):
         stale = claims.acquire(wait_seconds, stops.raise_if_stopped)
