@@ -13,13 +13,14 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import StructType
 
 from smb_pipeline.errors import StorageError
+from smb_pipeline.session import DELTA_MAVEN_PACKAGE
 
 PARTITION = "event_date"
 # Every commit of a run carries its run id (Delta's commitInfo.userMetadata), so that an undo
 # finds the run's own commits in the table history, whoever else committed in between.
 USER_METADATA_CONF = "spark.databricks.delta.commitInfo.userMetadata"
-DELTA_FIX = ("Delta Lake is not available in the Spark session: add "
-             "--packages io.delta:delta-spark_2.13:4.0.1 to spark-submit, or set delta_packages: true")
+DELTA_FIX = (f"Delta Lake is not available in the Spark session: add --packages {DELTA_MAVEN_PACKAGE} "
+             "to spark-submit (or use a platform that ships Delta)")
 
 log = logging.getLogger("smb_pipeline")
 

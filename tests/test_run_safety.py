@@ -249,6 +249,22 @@ def _rejects_table_missing_or_empty(lake: Path) -> bool:
     return not (lake / "rejected_events" / "_delta_log").exists() or _rejects(lake) == 0
 
 
+def test_plain_spark_submit_without_delta_fails_at_start_with_the_fix(tmp_path):
+    archive, lake = _archive(tmp_path / "cim"), tmp_path / "lake"
+    config = _config_file(tmp_path, archive, lake)
+    job = Path(__file__).parents[1] / "jobs" / "smb_traffic_allowed.py"
+    env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable}
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("spark-submit")), "--master", "local[1]", str(job), "--config",
+         str(config), "--date", str(D2)], capture_output=True, text=True, env=env, timeout=START_TIMEOUT,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 3, output[-3000:]
+    (line,) = [line for line in output.splitlines() if line.startswith("smb-pipeline:")]
+    assert "--packages io.delta:delta-spark_2.13:" in line
+    assert "counting rows" not in output and "Traceback" not in output  # nothing was computed
+
+
 # -- in one session: undo scope, lease expiry, claim races ----------------------------------
 
 
