@@ -162,7 +162,16 @@ def logged_run(spark: SparkSession, config: PipelineConfig, start: dt.date, end:
                                 stops, claims, stale)
         finally:
             with stops.deferred():
-                claims.release()
+                _release_quietly(claims)
+
+
+def _release_quietly(claims: RunClaims) -> None:
+    """Give the days back; if the claims table cannot be written, the lease frees them later."""
+    try:
+        claims.release()
+    except Exception as exc:
+        log.warning("could not release the claims of run %s (they expire with the lease): %s", claims.run_id,
+                    str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
 
 
 def _run_claimed(spark: SparkSession, config: PipelineConfig, run: RunLog, runner: Callable[..., RunResult],

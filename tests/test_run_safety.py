@@ -41,7 +41,7 @@ D1 = dt.date(2026, 9, 1)
 D2 = D1 + dt.timedelta(days=1)
 D3 = D1 + dt.timedelta(days=2)
 CLI = str(Path(sys.executable).with_name("smb-pipeline"))
-START_TIMEOUT = 240  # a JVM start on a loaded 2-core machine
+START_TIMEOUT = 600  # generous: a JVM start on a 2-core machine shared by several test runs
 
 
 def _archive(path: Path, seed: int = 5) -> Path:
