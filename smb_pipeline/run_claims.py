@@ -238,7 +238,8 @@ class RunClaims:
 
     def check_held(self) -> None:
         """Before a commit: fail rather than write days another run may now hold."""
-        if self.lost or any(c.run_id != self.run_id for c in self._read()):
+        held = self._read()
+        if self.lost or len(held) != len(self.days) or any(c.run_id != self.run_id for c in held):
             raise ConcurrencyError(f"run {self.run_id} lost its claim on {self.days[0]}..{self.days[-1]} "
                                    f"(not renewed within {self.lease.total_seconds():.0f} s); nothing more written")
 
