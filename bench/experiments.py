@@ -7,13 +7,15 @@ Env: BENCH_ROWS (default 2000000), BENCH_WORK, BENCH_REPEAT (2).
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from pathlib import Path
 
 from pyspark.sql import functions as F
 
 from bench.archive import ensure_archive
-from bench.run import BENCH_DIR, bench_config, run_spark_job
+from bench.measure import BENCH_DIR
+from bench.spark_runs import job_config, run_job
 
 
 def timed(fn):
@@ -27,7 +29,7 @@ def census_variants(spark, archive):
     from smb_pipeline import pipeline as P
     from smb_pipeline.reader import read_source
 
-    config = bench_config(archive, Path("/nonexistent"))
+    config = job_config(archive, Path("/nonexistent"))
     source = read_source(spark, config.sources[0], archive.start, archive.end)
     context = P.format_context(source, config)
     census = P.census(source, context, archive.start, archive.end)
@@ -81,7 +83,8 @@ def main() -> None:
         for name, conf in RUN_VARIANTS.items():
             for key, value in conf.items():
                 spark.conf.set(key, value)
-            _, seconds = run_spark_job(spark, archive, workdir / "lake-experiments")
+            shutil.rmtree(workdir / "lake-experiments", ignore_errors=True)
+            _, seconds = timed(lambda: run_job(spark, archive, workdir / "lake-experiments"))
             results.setdefault(f"run_pipeline {name}", []).append(seconds)
             for key in conf:
                 spark.conf.unset(key)
