@@ -119,9 +119,6 @@ class ReferenceRun:
     def top(self, n: int = 5) -> tuple[Operator, ...]:
         return self.operators[:n]
 
-    def nested_loops(self) -> list[Operator]:
-        return [op for op in self.operators if op.name in NESTED_LOOP_OPERATORS]
-
 
 def connect(threads: int = 2, memory_limit: str = "4GB") -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
@@ -186,11 +183,16 @@ def reference_pairs(archive_path: str | Path, subnets_path: str | Path, start: d
     seconds = time.monotonic() - began
     operators = plan_operators(con) if profile else ()
     con.close()
-    run = ReferenceRun(table, seconds, operators)
-    if run.nested_loops():
+    refuse_nested_loops(operators)
+    return ReferenceRun(table, seconds, operators)
+
+
+def refuse_nested_loops(operators) -> None:
+    """Raise NestedLoopPlan if the plan joins by a nested loop or a cross product."""
+    loops = [op for op in operators if op.name in NESTED_LOOP_OPERATORS]
+    if loops:
         raise NestedLoopPlan("the DuckDB reference planned a nested loop: "
-                             + "; ".join(f"{op.name} {op.seconds:.2f} s {op.detail}" for op in run.nested_loops()))
-    return run
+                             + "; ".join(f"{op.name} {op.seconds:.2f} s {op.detail}" for op in loops))
 
 
 def format_operators(operators, n: int = 5) -> str:
