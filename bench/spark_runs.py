@@ -70,7 +70,7 @@ def run_variant(spark, variant: str, archive: BenchArchive, workdir: Path, runs:
                 profile: bool = False) -> list[dict]:
     """`runs` runs of `variant` in this session: seconds, JVM CPU, JIT compile time, table path each.
 
-    With `profile`, the first run's SQL executions and stages are added (Spark's status store).
+    With `profile`, each run's SQL executions and stages are added (Spark's status store).
     """
     figures = []
     for attempt in range(1, runs + 1):
@@ -84,7 +84,7 @@ def run_variant(spark, variant: str, archive: BenchArchive, workdir: Path, runs:
         jvm = JvmCounters.read(spark) - counters
         figure = {"run": attempt, "seconds": round(seconds, 3), "jvm_cpu_s": round(jvm.cpu_s, 2),
                   "jit_compile_s": round(jvm.jit_s, 2), "table": str(table)}
-        if profile and attempt == 1:
+        if profile:
             try:
                 figure["profile"] = spark_profile(spark, before)
             except Exception as exc:  # the profile reads Spark internals; never lose the figures for it
@@ -159,7 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     session_s = time.monotonic() - began
     figures = run_variant(spark, args.variant, archive, runs_dir, args.runs, args.profile)
     if args.profile:
-        text = format_profile(figures[0].get("profile", []))
+        text = "\n".join(f"---- run {run['run']} ({'fresh JVM' if run['run'] == 1 else 'warm'}): "
+                         f"{run['seconds']:.2f} s\n" + format_profile(run.get("profile", [])) for run in figures)
         (args.work / f"profile-{args.variant}-{args.rows}.txt").write_text(text + "\n")
         if args.variant == "job":
             (args.work / f"plans-job-{args.rows}.txt").write_text(job_plans(spark, archive))
