@@ -33,6 +33,7 @@ class Timings:
         fn()
         self.wall.setdefault(name, []).append(time.monotonic() - began)
         self.cpu.setdefault(name, []).append((JvmCounters.read(self.spark) - counters).cpu_s)
+        print(f"  {name:50} wall {self.wall[name][-1]:6.2f} s  JVM CPU {self.cpu[name][-1]:6.2f} s", flush=True)
 
     def report(self) -> str:
         return "\n".join(f"  {name:50} wall " + " ".join(f"{v:6.2f}" for v in walls)
