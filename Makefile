@@ -7,7 +7,7 @@ WORKDIR ?= ./demo
 BENCH_ROWS ?= 10000000
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test check lint bench clean
+.PHONY: setup demo test check lint bench bench-scale clean
 
 $(STAMP): setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,13 @@ lint: $(STAMP)
 
 check: lint test
 
+# The job vs. a native Spark peer, the lean floor and DuckDB, each Spark variant in a fresh JVM then warm.
 bench: $(STAMP)
 	BENCH_ROWS=$(BENCH_ROWS) $(BIN)/python -m bench.run
+
+# 10M and 50M rows (BENCH_SCALE_ROWS), then each variant's marginal cost per 10M rows.
+bench-scale: $(STAMP)
+	$(BIN)/python -m bench.run --scale
 
 clean:
 	rm -rf $(VENV) demo spark-warehouse metastore_db derby.log .pytest_cache

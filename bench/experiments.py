@@ -1,25 +1,44 @@
-"""A/B timings of candidate improvements, on a mid-size archive (`python -m bench.experiments`).
+"""Where the job's time goes against the peer's, on one archive (`python -m bench.experiments`).
 
-Same session, variants alternated and repeated, so JIT warm-up and noise hit both sides.
+Same session, variants alternated and repeated, so JIT warm-up and noise hit all sides: the
+census, the job's main scan, decoding 3 / 8 / 13 columns, the whole job and the native peer.
 Env: BENCH_ROWS (default 2000000), BENCH_WORK, BENCH_REPEAT (2).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from pathlib import Path
 
 from pyspark.sql import functions as F
 
 from bench.archive import ensure_archive
-from bench.run import BENCH_DIR, bench_config, run_spark_job
+from bench.measure import BENCH_DIR, JvmCounters
+from bench.spark_runs import job_config, run_job, run_peer
 
 
-def timed(fn):
-    began = time.monotonic()
-    value = fn()
-    return value, time.monotonic() - began
+class Timings:
+    """Wall and JVM CPU seconds per named variant, over the rounds."""
+
+    def __init__(self, spark):
+        self.spark = spark
+        self.wall: dict[str, list[float]] = {}
+        self.cpu: dict[str, list[float]] = {}
+
+    def measure(self, name: str, fn) -> None:
+        counters = JvmCounters.read(self.spark)
+        began = time.monotonic()
+        fn()
+        self.wall.setdefault(name, []).append(time.monotonic() - began)
+        self.cpu.setdefault(name, []).append((JvmCounters.read(self.spark) - counters).cpu_s)
+        print(f"  {name:50} wall {self.wall[name][-1]:6.2f} s  JVM CPU {self.cpu[name][-1]:6.2f} s", flush=True)
+
+    def report(self) -> str:
+        return "\n".join(f"  {name:50} wall " + " ".join(f"{v:6.2f}" for v in walls)
+                         + f"  min {min(walls):6.2f}   JVM CPU min {min(self.cpu[name]):6.2f}"
+                         for name, walls in self.wall.items())
 
 
 def census_variants(spark, archive):
@@ -27,7 +46,7 @@ def census_variants(spark, archive):
     from smb_pipeline import pipeline as P
     from smb_pipeline.reader import read_source
 
-    config = bench_config(archive, Path("/nonexistent"))
+    config = job_config(archive, Path("/nonexistent"))
     source = read_source(spark, config.sources[0], archive.start, archive.end)
     context = P.format_context(source, config)
     census = P.census(source, context, archive.start, archive.end)
@@ -39,19 +58,19 @@ def prefilter():
     return (F.col("action").isin("allowed", "Allowed", "ALLOWED")
             & (F.col("dest_port").isin(139, 445) | F.col("app").isin("smb", "SMB", "ms-ds-smb", "netbios-ss")))
 
-RUN_VARIANTS = {
-    "as is (shuffle.partitions=200, AQE)": {},
-    "shuffle.partitions=4": {"spark.sql.shuffle.partitions": "4"},
-    "files.maxPartitionBytes=16m": {"spark.sql.files.maxPartitionBytes": "16m"},
-}
+RUNS = {"run_pipeline (the job)": run_job, "native peer": run_peer}
+
+
+PEER_COLUMNS = ("_time", "src_ip", "dest_ip", "dest_port", "app", "action", "bytes_in", "bytes_out")
 
 
 def decode_variants(spark, archive):
-    """What decoding costs: the prefilter over the 3 filter columns only, vs. all 13 columns
-    materialized (a noop write), as the main scan does."""
+    """What decoding costs: the prefilter over the 3 filter columns only, the 8 the peer reads,
+    vs. all 13 columns materialized (a noop write), as the job's main scan does."""
     frame = spark.read.parquet(str(archive.path))
     return {
         "scan+filter, 3 columns (noop write)": frame.filter(prefilter()).select("action", "dest_port", "app"),
+        "scan+filter, the peer's 8 columns (noop write)": frame.filter(prefilter()).select(*PEER_COLUMNS),
         "scan+filter, all 13 columns (noop write)": frame.filter(prefilter()),
         "scan+filter, all columns + _metadata.file_path": frame.filter(prefilter()).withColumn(
             "_file", F.col("_metadata.file_path")),
@@ -70,26 +89,18 @@ def main() -> None:
     spark = build_spark_session("smb_pipeline bench experiments", master="local[2]",
                                 spark_conf={"spark.driver.memory": "4g", "spark.ui.enabled": "false",
                                             "spark.ui.showConsoleProgress": "false"})
-    results: dict[str, list[float]] = {}
+    timings = Timings(spark)
     for _ in range(repeat):
         for name, frame in census_variants(spark, archive).items():
-            _, seconds = timed(frame.collect)
-            results.setdefault(name, []).append(seconds)
+            timings.measure(name, frame.collect)
         for name, frame in decode_variants(spark, archive).items():
-            _, seconds = timed(lambda frame=frame: frame.write.format("noop").mode("overwrite").save())
-            results.setdefault(name, []).append(seconds)
-        for name, conf in RUN_VARIANTS.items():
-            for key, value in conf.items():
-                spark.conf.set(key, value)
-            _, seconds = run_spark_job(spark, archive, workdir / "lake-experiments")
-            results.setdefault(f"run_pipeline {name}", []).append(seconds)
-            for key in conf:
-                spark.conf.unset(key)
-        _, seconds = timed(lambda: spark.read.parquet(str(archive.path)).filter(prefilter()).count())
-        results.setdefault("filter-only floor", []).append(seconds)
-    print(f"\nA/B at {rows:,} rows, local[2], {repeat} rounds (seconds; shared, noisy machine):")
-    for name, values in results.items():
-        print(f"  {name:45} " + "  ".join(f"{v:6.2f}" for v in values) + f"   min {min(values):6.2f}")
+            timings.measure(name, lambda frame=frame: frame.write.format("noop").mode("overwrite").save())
+        for name, run in RUNS.items():
+            out = workdir / "experiments-table"
+            shutil.rmtree(out, ignore_errors=True)
+            timings.measure(name, lambda run=run, out=out: run(spark, archive, out))
+    print(f"\nA/B at {rows:,} rows, local[2], {repeat} rounds in one JVM (seconds; shared, noisy machine):")
+    print(timings.report())
     spark.stop()
 
 

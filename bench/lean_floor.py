@@ -1,62 +1,59 @@
-"""`python -m bench.lean_floor`: the cheapest Spark job of roughly this shape, cold and then warm.
+"""The cheapest Spark job of roughly the job's shape: a floor, not a peer.
 
-Scan the bench archive, keep allowed SMB by the cim prefilter, group by (UTC day, src, dest)
-and write the groups as a day-partitioned Delta table: no row census, no validation, no
-company exclusion, no rejects. Its first run in a fresh JVM is a floor for the nightly job's
-cold time; its second run shows how much of that is JVM and code-generation warm-up.
-Run `make bench` (or `python -m bench.run`) first: this reuses its archive.
+Scan the bench archive, keep allowed SMB by the cim prefilter (the archive's spellings as
+literals, so Parquet can be asked to filter), group by (UTC day, src, dest) and write the
+groups as a day-partitioned Delta table: no day window, no company exclusion, no address
+parsing, no row census, no validation, no rejects. Its table therefore differs from the
+reference's (it keeps company sources), and the bench does not compare it.
 
-Env: BENCH_ROWS (default 10000000), BENCH_WORK (bench/work), BENCH_REPEAT (2).
+`make bench` runs it in a fresh JVM and then warm (`bench.spark_runs lean`); alone:
+`BENCH_ROWS=10000000 .venv/bin/python -m bench.lean_floor` (after `make bench` made the archive).
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import time
+import sys
 from pathlib import Path
 
-from bench.run import BENCH_DIR, JvmCounters
+from pyspark.sql import functions as F
+
+ALLOWED = ("allowed", "Allowed", "ALLOWED")
+SMB_APPS = ("smb", "SMB", "ms-ds-smb", "netbios-ss")
 
 
-def main() -> None:
-    from pyspark.sql import functions as F
+def write_lean_pairs(spark, archive: str | Path, table: str | Path) -> None:
+    allowed = F.col("action").isin(*ALLOWED)
+    smb = F.col("dest_port").isin(139, 445) | F.col("app").isin(*SMB_APPS)
+    pairs = (
+        spark.read.parquet(str(archive)).filter(allowed & smb)
+        .groupBy(F.to_date("_time").alias("event_date"), "src_ip", "dest_ip")
+        .agg(F.count(F.lit(1)).alias("connection_count"), F.min("_time").alias("first_seen"),
+             F.max("_time").alias("last_seen"), F.sum("bytes_in").alias("bytes_in"),
+             F.sum("bytes_out").alias("bytes_out"))
+    )
+    pairs.write.format("delta").mode("overwrite").partitionBy("event_date").save(str(table))
 
-    from smb_pipeline.session import build_spark_session
 
-    rows = int(os.environ.get("BENCH_ROWS", "10000000"))
-    repeat = int(os.environ.get("BENCH_REPEAT", "2"))
-    workdir = Path(os.environ.get("BENCH_WORK", str(BENCH_DIR / "work"))).resolve()
-    archive = workdir / f"archive-{rows}" / "cim"
-    if not archive.exists():
-        raise SystemExit(f"no archive at {archive}: run `BENCH_ROWS={rows} make bench` first")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    spark = build_spark_session("smb_pipeline lean floor", master="local[2]",
-                                spark_conf={"spark.driver.memory": "4g", "spark.ui.enabled": "false",
-                                            "spark.ui.showConsoleProgress": "false"})
-    out = workdir / "lean-floor-table"
-    allowed = F.col("action").isin("allowed", "Allowed", "ALLOWED")
-    smb = F.col("dest_port").isin(139, 445) | F.col("app").isin("smb", "SMB", "ms-ds-smb", "netbios-ss")
-    for attempt in range(repeat):
-        shutil.rmtree(out, ignore_errors=True)
-        counters = JvmCounters.read(spark)
-        began = time.monotonic()
-        pairs = (
-            spark.read.parquet(str(archive)).filter(allowed & smb)
-            .groupBy(F.to_date("_time").alias("event_date"), "src_ip", "dest_ip")
-            .agg(F.count(F.lit(1)).alias("connection_count"), F.min("_time").alias("first_seen"),
-                 F.max("_time").alias("last_seen"), F.sum("bytes_in").alias("bytes_in"),
-                 F.sum("bytes_out").alias("bytes_out"))
-        )
-        pairs.write.format("delta").partitionBy("event_date").save(str(out))
-        seconds = time.monotonic() - began
-        jvm = JvmCounters.read(spark) - counters
-        label = "cold (first job of the JVM)" if attempt == 0 else "warm"
-        print(f"lean Spark job, {rows:,} rows, run {attempt + 1} {label}: {seconds:.2f} s "
-              f"(JVM CPU {jvm.cpu_s:.1f} s, of which JIT compiling {jvm.jit_s:.1f} s)", flush=True)
-    spark.stop()
+def main() -> int:
+    import json
+    import tempfile
+
+    from bench.measure import BENCH_DIR
+    from bench.spark_runs import main as run_variant_main
+
+    rows = os.environ.get("BENCH_ROWS", "10000000")
+    work = os.environ.get("BENCH_WORK", str(BENCH_DIR / "work"))
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        run_variant_main(["lean", "--rows", rows, "--work", work, "--runs", os.environ.get("BENCH_REPEAT", "2"),
+                          "--json-out", out.name])
+        figures = json.loads(Path(out.name).read_text())
+    for run in figures["runs"]:
+        label = "fresh JVM" if run["run"] == 1 else "warm"
+        print(f"lean Spark job, {int(rows):,} rows, run {run['run']} ({label}): {run['seconds']:.2f} s "
+              f"(JVM CPU {run['jvm_cpu_s']:.1f} s, of which JIT compiling {run['jit_compile_s']:.1f} s)")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
