@@ -8,8 +8,19 @@ from pyspark.sql import functions as F
 from smb_pipeline.schemas import PAIRS_SCHEMA
 
 
-def _sorted_set(column: str) -> F.Column:
+def _sorted_set(column: str | F.Column) -> F.Column:
     return F.array_sort(F.collect_set(column))
+
+
+def app_elements(app: F.Column) -> F.Column:
+    """The applications of one record as lower-case elements: vendors write comma lists (Zeek's
+    `service` "gssapi,smb,krb", FortiGate's service + app); analysts filter on single names."""
+    return F.filter(F.split(F.lower(F.trim(app)), r"\s*,\s*"), lambda name: name != "")
+
+
+def device(dvc: F.Column, source: F.Column) -> F.Column:
+    """The firewall or sensor that logged a record; the source name where the format has none."""
+    return F.coalesce(F.when(F.trim(dvc) != "", dvc), source)
 
 
 def aggregate_daily_pairs(events: DataFrame) -> DataFrame:
@@ -30,9 +41,9 @@ def aggregate_daily_pairs(events: DataFrame) -> DataFrame:
         F.sum("bytes_in").alias("bytes_in"),
         F.sum("bytes_out").alias("bytes_out"),
         _sorted_set("dest_port").alias("dest_ports"),
-        F.array_sort(F.collect_set(F.lower("app"))).alias("apps"),
+        F.array_sort(F.array_distinct(F.flatten(F.collect_set(app_elements(F.col("app")))))).alias("apps"),
         _sorted_set("source").alias("sources"),
-        _sorted_set("dvc").alias("devices"),
+        _sorted_set(device(F.col("dvc"), F.col("source"))).alias("devices"),
         F.count(F.lit(1)).alias("event_count"),
     )
     pair_id = F.sha2(F.concat_ws("|", F.col("event_date").cast("string"), "src_ip", "dest_ip"), 256)

@@ -102,7 +102,7 @@ def with_ip_hex(df: DataFrame, text_column: str, hex_column: str) -> DataFrame:
     text, quad, quad_octets, quad_hex, ipv6, marked, zero_groups, expanded, ipv6_hex = step_columns
     is_ipv6 = F.col(text).contains(":")
     staged = (
-        df.withColumn(text, F.lower(F.trim(_without_zone_id(F.col(text_column)), F.lit(_WHITESPACE))))
+        df.withColumn(text, F.lower(F.btrim(_without_zone_id(F.col(text_column)), F.lit(_WHITESPACE))))
         # The dotted quad: the whole text of an IPv4 address, the last group of an IPv6 one.
         .withColumn(quad, F.when(is_ipv6, _last_group(F.col(text))).otherwise(F.col(text)))
         .withColumn(quad_octets, _ipv4_octets(F.col(quad)))

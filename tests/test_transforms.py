@@ -93,7 +93,8 @@ def test_aggregation_per_day_and_pair(spark):
     t2 = dt.datetime(2026, 11, 27, 23, 59, 59, tzinfo=UTC)
     rows = [
         (day, "203.0.113.5", "10.0.0.5", t1, 100, 10, 445, "SMB", "fw-a", "dev1", None),
-        (day, "203.0.113.5", "10.0.0.5", t2, None, 5, 139, "netbios-ss", "fw-b", "dev2", None),
+        # a comma list (Zeek's service) contributes its elements
+        (day, "203.0.113.5", "10.0.0.5", t2, None, 5, 139, "netbios-ss, GSSAPI,smb", "fw-b", "dev2", None),
         # one session logged twice: start (no bytes) and end (bytes) count once
         (day, "203.0.113.5", "10.0.0.5", t1, None, None, 445, "smb", "fw-a", "dev1", "dev1|9"),
         (day, "203.0.113.5", "10.0.0.5", t2, 7, 3, 445, "smb", "fw-a", "dev1", "dev1|9"),
@@ -107,10 +108,10 @@ def test_aggregation_per_day_and_pair(spark):
     assert (first.first_seen, first.last_seen) == (t1.replace(tzinfo=None), t2.replace(tzinfo=None))
     assert (first.bytes_in, first.bytes_out) == (107, 18)
     assert first.dest_ports == [139, 445]
-    assert first.apps == ["netbios-ss", "smb"]
+    assert first.apps == ["gssapi", "netbios-ss", "smb"]
     assert first.sources == ["fw-a", "fw-b"]
     assert first.devices == ["dev1", "dev2"]
-    assert second.connection_count == 1 and second.apps == [] and second.devices == []
+    assert second.connection_count == 1 and second.apps == [] and second.devices == ["fw-a"]
     assert first.pair_id != second.pair_id and len(first.pair_id) == 64
 
 

@@ -34,6 +34,9 @@ FIELDS = {
     "resp_bytes": ("resp_bytes",),
     "conn_state": ("conn_state",),
     "uid": ("uid",),
+    # The sensor: `_node_name` (Zeek's add-node-names package, cluster workers), `_system_name`
+    # (Corelight), `@system` (HELK / OTRF exports). Absent in plain Zeek: the source name is used.
+    "_node_name": ("_node_name", "_system_name", "@system"),
 }
 REQUIRED = frozenset({"ts", "id.orig_h", "id.resp_h", "id.orig_p", "id.resp_p", "conn_state"})
 
@@ -69,6 +72,7 @@ def normalize_zeek_conn(df: DataFrame, fields: Fields, context: FormatContext, k
             "bytes_out": fields.col("orig_bytes").try_cast("bigint"),
             "bytes_in": fields.col("resp_bytes").try_cast("bigint"),
             "session_id": fields.col("uid"),
+            "dvc": fields.col("_node_name"),
         },
         keep,
     )

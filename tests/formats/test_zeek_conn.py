@@ -58,6 +58,13 @@ def test_underscore_names_and_smb_service_on_other_port(spark):
     assert (row["src_ip"], row["dest_port"], row["action"]) == ("10.0.1.6", "4455", "allowed")
 
 
+def test_sensor_name_becomes_the_device(spark):
+    """HELK/OTRF exports name the sensor `@system`; Corelight `_system_name`."""
+    for column in ("`@system`", "_system_name", "_node_name"):
+        [row] = _normalize(spark, [(*SMB, "bobs.bigwheel.local")], ddl=f"{UNDERSCORE}, {column} string")
+        assert row["dvc"] == "bobs.bigwheel.local"
+
+
 def test_not_established_and_netbios_udp_are_ignored(spark):
     s0 = (*SMB[:7], None, 0, 0, "S0")
     rej = (*SMB[:7], None, 0, 0, "REJ")
