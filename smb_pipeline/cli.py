@@ -1,26 +1,25 @@
 """The `smb-pipeline` command: run, backfill, maintain, generate, demo.
 
-Errors a user can fix are one line on stderr: a bad config or date exits 2, unreadable
-input exits 1, output/storage/concurrency exits 3, SIGTERM/SIGINT 143/130.
-Spark is started only after the config and arguments are valid.
+Errors a user can fix are one line on stderr: a bad config or argument exits 2, unreadable
+input exits 1, output, storage or concurrency exits 3, SIGTERM/SIGINT 143/130
+(smb_pipeline.cli_common). Spark is
+started only after the config and arguments are valid; its output goes to the log file.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from smb_pipeline import __version__
-from smb_pipeline.config import PipelineConfig, load_config, parse_day
-from smb_pipeline.errors import ConfigError, InputError, RunTerminated, StorageError
+from smb_pipeline.cli_common import CommandParser, command_parser, run_handler
+from smb_pipeline.config import PipelineConfig, demo_config_path, load_config, parse_day
+from smb_pipeline.errors import ConfigError
 
-EXIT_CONFIG = 2
-EXIT_INPUT = 1
-EXIT_STORAGE = 3
+MIN_ROWS_PER_DAY = 100  # the generator's smallest day: its fixed SMB cases need room
 
 
 def yesterday_utc() -> dt.date:
@@ -44,11 +43,12 @@ def resolve_days(args: argparse.Namespace, config: PipelineConfig) -> tuple[dt.d
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", required=True, help="YAML configuration file")
-    parser.add_argument("--date", help="target UTC day YYYY-MM-DD (default: yesterday); "
-                                       "the config's reprocess_days before it are redone too")
-    parser.add_argument("--start", help="first UTC day of an explicit range (with --end)")
-    parser.add_argument("--end", help="last UTC day of an explicit range (with --start)")
+    parser.add_argument("--config", required=True, metavar="FILE",
+                        help="YAML configuration; relative paths in it resolve beside it")
+    parser.add_argument("--date", metavar="DAY", help="target UTC day YYYY-MM-DD (default: yesterday); "
+                                                      "the config's reprocess_days before it are redone too")
+    parser.add_argument("--start", metavar="DAY", help="first UTC day of an explicit range (with --end)")
+    parser.add_argument("--end", metavar="DAY", help="last UTC day of an explicit range (with --start)")
     add_wait_argument(parser)
 
 
@@ -58,22 +58,50 @@ def add_wait_argument(parser: argparse.ArgumentParser) -> None:
                              "(default 0: exit 3 at once, naming that run)")
 
 
-def _session(config: PipelineConfig, master: str | None, app_name: str):
+def _add_master(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--master", default="local[*]",
+                        help="Spark master; on a cluster use spark-submit with jobs/ instead")
+
+
+def _session(config: PipelineConfig, args: argparse.Namespace, app_name: str):
+    """Start Spark with its output in the log file; progress reporting starts with it."""
+    from smb_pipeline.console import engine_output_to_log
     from smb_pipeline.session import build_spark_session
 
-    return build_spark_session(app_name, master=master, spark_conf=config.spark,
-                               delta_packages=config.delta_packages)
+    console = args.console
+    console.phase(f"starting Spark ({args.master or 'from spark-submit'}); engine log: {console.log_file}")
+    with engine_output_to_log(console):
+        spark = build_spark_session(app_name, master=args.master, spark_conf=config.spark,
+                                    delta_packages=config.delta_packages)
+    return spark
 
 
-def run_command(config: PipelineConfig, start: dt.date, end: dt.date, master: str | None,
-                wait_seconds: float = 0.0) -> int:
-    """Build the session, run the days (recorded in the run log), print the summary."""
+def _progress(spark, args: argparse.Namespace):
+    from smb_pipeline.progress import ProgressReporter, status_tracker
+
+    console = args.console
+    return ProgressReporter(status_tracker(spark) if console.mode != "quiet" else None, console.progress,
+                            interactive=console.err.isatty())
+
+
+def _run_and_report(spark, config: PipelineConfig, start: dt.date, end: dt.date, args: argparse.Namespace,
+                    command: str, wait_seconds: float = 0.0):
     from smb_pipeline.runlog import logged_run
-    from smb_pipeline.summary import format_summary
+    from smb_pipeline.summary import format_summary, summary_data
 
-    spark = _session(config, master, "smb_pipeline run")
-    result = logged_run(spark, config, start, end, command="run", wait_seconds=wait_seconds)
-    print(format_summary(result))
+    args.console.phase(f"processing {start} .. {end}: {len(config.sources)} source(s)")
+    with _progress(spark, args):
+        result = logged_run(spark, config, start, end, command=command, wait_seconds=wait_seconds)
+    args.console.phase(f"done in {args.console.elapsed:.1f} s")
+    args.console.summary(format_summary(result), summary_data(result))
+    return result
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    start, end = resolve_days(args, config)
+    spark = _session(config, args, "smb_pipeline run")
+    _run_and_report(spark, config, start, end, args, "run", args.wait)
     return 0
 
 
@@ -86,11 +114,15 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         raise ConfigError(f"--end: {end} is before --start {start}")
     if args.batch_days < 1:
         raise ConfigError(f"--batch-days: must be at least 1 (value {args.batch_days})")
-    spark = _session(config, args.master, "smb_pipeline backfill")
-    progress = backfill(spark, config, start, end, args.batch_days, args.force,
-                        report=lambda line: print(line, flush=True), wait_seconds=args.wait)
-    print(f"backfill done: {progress.days_done} days ({progress.days_skipped} skipped as unchanged), "
-          f"{progress.rows:,} rows in {progress.seconds:.1f} s")
+    spark = _session(config, args, "smb_pipeline backfill")
+    with _progress(spark, args):
+        progress = backfill(spark, config, start, end, args.batch_days, args.force, report=args.console.phase,
+                            wait_seconds=args.wait)
+    args.console.summary(
+        f"backfill done: {progress.days_done} days ({progress.days_skipped} skipped as unchanged), "
+        f"{progress.rows:,} rows in {progress.seconds:.1f} s",
+        {"start": start.isoformat(), "end": end.isoformat(), "days_done": progress.days_done,
+         "days_skipped": progress.days_skipped, "rows_read": progress.rows, "run_seconds": progress.seconds})
     return 0
 
 
@@ -98,23 +130,26 @@ def cmd_maintain(args: argparse.Namespace) -> int:
     from smb_pipeline.maintenance import check_retention, maintain
 
     config = load_config(args.config)
-    hours = config.maintenance.vacuum_retention_hours if args.retention_hours is None else args.retention_hours
-    check_retention(hours, args.force_retention)
-    spark = _session(config, args.master, "smb_pipeline maintain")
-    for report in maintain(spark, config, dt.datetime.now(dt.timezone.utc).date(), hours, args.force_retention):
-        print(report.line())
+    flag = args.retention_hours is not None
+    hours = args.retention_hours if flag else config.maintenance.vacuum_retention_hours
+    check_retention(hours, args.force_retention,
+                    "--retention-hours" if flag else "maintenance.vacuum_retention_hours")
+    spark = _session(config, args, "smb_pipeline maintain")
+    with _progress(spark, args):
+        reports = maintain(spark, config, dt.datetime.now(dt.timezone.utc).date(), hours, args.force_retention)
+    args.console.summary("\n".join(r.line() for r in reports) or "nothing to maintain: no tables yet",
+                         {"tables": [r.__dict__ for r in reports]})
     return 0
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
-    start, end = resolve_days(args, config)
-    return run_command(config, start, end, args.master, args.wait)
+def _check_days_and_rows(days: int, rows_per_day: int) -> None:
+    if days < 1:
+        raise ConfigError(f"--days: must be at least 1 (value {days})")
+    if rows_per_day < MIN_ROWS_PER_DAY:
+        raise ConfigError(f"--rows-per-day: must be at least {MIN_ROWS_PER_DAY} (value {rows_per_day})")
 
 
 def _first_demo_day(days: int, first_day: str | None) -> dt.date:
-    if days < 1:
-        raise ConfigError(f"--days: must be at least 1 (value {days})")
     return parse_day(first_day, "--first-day") if first_day else yesterday_utc() - dt.timedelta(days=days - 1)
 
 
@@ -122,6 +157,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     """One cim archive in --out, or with --formats one archive per format in --out/<format>."""
     from smb_pipeline.generate_vendors import RENDERERS, generate_vendor_archive
 
+    _check_days_and_rows(args.days, args.rows_per_day)
     first = _first_demo_day(args.days, args.first_day)
     formats = [f.strip() for f in args.formats.split(",") if f.strip()] if args.formats else None
     for fmt in formats or []:
@@ -130,7 +166,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     targets = [(fmt, Path(args.out) / fmt) for fmt in formats] if formats else [("cim", Path(args.out))]
     for fmt, out in targets:
         generate_vendor_archive(out, fmt, args.days, args.rows_per_day, args.seed, first)
-        print(f"wrote {args.days} day(s) from {first} of {fmt} demo data to {out}")
+        args.console.summary(f"wrote {args.days} day(s) from {first} of {fmt} demo data to {out}")
     return 0
 
 
@@ -138,115 +174,154 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """Generate one demo archive per source under --workdir, run the job over them, print the top pairs."""
     from smb_pipeline.generate_vendors import generate_vendor_archive
 
+    _check_days_and_rows(args.days, args.rows_per_day)
     workdir = Path(args.workdir).resolve()
-    config = load_config(args.config)
+    config = load_config(args.config or demo_config_path())
     sources = [s.model_copy(update={"path": str(workdir / "archive" / s.name)}) for s in config.sources]
     config = config.model_copy(update={"sources": tuple(sources),
                                        "output": config.output.model_copy(update={"path": str(workdir / "lake")})})
     first = _first_demo_day(args.days, None)
-    days = [first + dt.timedelta(days=offset) for offset in range(args.days)]
     for source in config.sources:
         generate_vendor_archive(source.path, source.format, args.days, args.rows_per_day, args.seed, first)
-        print(f"demo archive: {args.days} day(s) of {source.format} data in {source.path}")
-    from smb_pipeline.runlog import logged_run
-    from smb_pipeline.summary import format_summary
-
-    spark = _session(config, args.master, "smb_pipeline demo")
-    result = logged_run(spark, config, days[0], days[-1], command="demo")
-    print(format_summary(result))
+    args.console.phase(f"demo archives: {args.days} day(s) of {len(config.sources)} formats in {workdir / 'archive'}")
+    spark = _session(config, args, "smb_pipeline demo")
+    result = _run_and_report(spark, config, first, first + dt.timedelta(days=args.days - 1), args, "demo")
     top = (
         spark.read.format("delta").load(result.tables["smb_allowed_daily"])
         .groupBy("src_ip", "dest_ip").sum("connection_count")
         .withColumnRenamed("sum(connection_count)", "connections")
         .orderBy("connections", ascending=False).limit(10)
     )
-    print("top pairs (allowed SMB from outside the company):")
+    lines = ["top pairs (allowed SMB from outside the company):"]
     for row in top.collect():  # ten rows of the (already small) pair table
-        print(f"  {row.src_ip:>40} -> {row.dest_ip:<20} {row.connections:>6} connections")
+        lines.append(f"  {row.src_ip:>40} -> {row.dest_ip:<20} {row.connections:>6} connections")
+    args.console.summary("\n".join(lines))
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="smb-pipeline", description=__doc__.splitlines()[0])
-    parser.add_argument("--version", action="version", version=f"smb-pipeline {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+TOP_EPILOG = """\
+examples:
+  smb-pipeline demo                                        # demo data, a local run, the top pairs
+  smb-pipeline run --config conf/example.yaml              # yesterday (UTC) + reprocess_days before it
+  smb-pipeline run --config conf/example.yaml --date 2026-11-27 --quiet --summary-json summary.json
+  smb-pipeline backfill --config conf/example.yaml --start 2026-11-01 --end 2026-11-30
+  smb-pipeline COMMAND --help
 
-    run = commands.add_parser("run", help="process days of every source into the Delta tables")
+exit codes:
+  0  success
+  1  unreadable input (names source, file, column), or an unexpected failure
+  2  invalid configuration or arguments (one line naming the field or option)
+  3  output, storage or concurrency (the tables are left as they were)
+
+Spark, Ivy and py4j output goes to the log file (./smb-pipeline.log or --log-file); the
+console shows phases, progress and the summary. Tracebacks only with --debug.
+"""
+
+
+def _examples(*lines: str) -> str:
+    return "examples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = command_parser("smb-pipeline", __doc__.splitlines()[0], TOP_EPILOG)
+    parser.add_argument("--version", action="version", version=f"smb-pipeline {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                     parser_class=CommandParser)
+
+    run = commands.add_parser(
+        "run", help="process days of every source into the Delta tables",
+        description="Process UTC days of every source into the Delta tables and print the summary.",
+        epilog=_examples("smb-pipeline run --config conf/example.yaml",
+                         "smb-pipeline run --config conf/example.yaml --date 2026-11-27",
+                         "smb-pipeline run --config conf/example.yaml --start 2026-11-01 --end 2026-11-07"))
     add_run_arguments(run)
-    run.add_argument("--master", default="local[*]", help="Spark master (default local[*]); "
-                                                          "use spark-submit with jobs/ on a cluster")
+    _add_master(run)
     run.set_defaults(handler=cmd_run)
 
-    backfill = commands.add_parser("backfill", help="process a long range of days in batches, resumably")
-    backfill.add_argument("--config", required=True, help="YAML configuration file")
-    backfill.add_argument("--start", required=True, help="first UTC day YYYY-MM-DD")
-    backfill.add_argument("--end", required=True, help="last UTC day YYYY-MM-DD")
-    backfill.add_argument("--batch-days", type=int, default=7, help="days per batch (default 7)")
+    backfill = commands.add_parser(
+        "backfill", help="process a long range of days in batches, resumably",
+        description="Process a range of days in batches; days whose inputs and config did not change since "
+                    "their last successful run are skipped, so a killed backfill resumes.",
+        epilog=_examples("smb-pipeline backfill --config conf/example.yaml --start 2026-01-01 --end 2026-06-30",
+                         "smb-pipeline backfill --config C --start 2026-11-01 --end 2026-11-07 --force"))
+    backfill.add_argument("--config", required=True, metavar="FILE", help="YAML configuration file")
+    backfill.add_argument("--start", required=True, metavar="DAY", help="first UTC day YYYY-MM-DD")
+    backfill.add_argument("--end", required=True, metavar="DAY", help="last UTC day YYYY-MM-DD")
+    backfill.add_argument("--batch-days", type=int, default=7, metavar="N", help="days per batch")
     backfill.add_argument("--force", action="store_true", help="redo days whose inputs did not change")
-    backfill.add_argument("--master", default="local[*]", help="Spark master (default local[*])")
+    _add_master(backfill)
     add_wait_argument(backfill)
     backfill.set_defaults(handler=cmd_backfill)
 
-    maintain = commands.add_parser("maintain", help="compact + Z-order recent partitions, vacuum old files")
-    maintain.add_argument("--config", required=True, help="YAML configuration file")
-    maintain.add_argument("--retention-hours", type=int, help="vacuum retention (default: config, 168 h)")
+    maintain = commands.add_parser(
+        "maintain", help="compact + Z-order recent partitions, vacuum old files",
+        description="OPTIMIZE ... ZORDER BY the last maintenance.recent_days partitions, then VACUUM.",
+        epilog=_examples("smb-pipeline maintain --config conf/example.yaml",
+                         "smb-pipeline maintain --config C --retention-hours 24 --force-retention"))
+    maintain.add_argument("--config", required=True, metavar="FILE", help="YAML configuration file")
+    maintain.add_argument("--retention-hours", type=int, metavar="H",
+                          help="vacuum retention in hours (default: maintenance.vacuum_retention_hours, 168)")
     maintain.add_argument("--force-retention", action="store_true",
                           help="allow a retention below Delta's safe 168 h")
-    maintain.add_argument("--master", default="local[*]", help="Spark master (default local[*])")
+    _add_master(maintain)
     maintain.set_defaults(handler=cmd_maintain)
 
-    generate = commands.add_parser("generate", help="write a deterministic demo archive in cim format")
-    generate.add_argument("--out", required=True, help="directory to write dt=YYYY-MM-DD/ folders into")
-    generate.add_argument("--days", type=int, default=7)
-    generate.add_argument("--rows-per-day", type=int, default=20_000)
-    generate.add_argument("--seed", type=int, default=7)
-    generate.add_argument("--first-day", help="first day YYYY-MM-DD (default: days ending yesterday UTC)")
-    generate.add_argument("--formats", help="comma list of formats (cim, panos, fortigate, cisco_asa, "
-                                            "aws_vpc_flow, zeek_conn): one archive each in OUT/<format>")
-    generate.set_defaults(handler=cmd_generate)
-
-    demo = commands.add_parser("demo", help="generate demo data, run the job on it locally, show the top pairs")
-    demo.add_argument("--workdir", default="./demo", help="where the archive and the lake go (default ./demo)")
-    demo.add_argument("--config", default="conf/demo.yaml", help="demo configuration (default conf/demo.yaml)")
-    demo.add_argument("--days", type=int, default=3)
-    demo.add_argument("--rows-per-day", type=int, default=10_000, help="rows per day and source")
-    demo.add_argument("--seed", type=int, default=7)
-    demo.add_argument("--master", default="local[*]")
-    demo.set_defaults(handler=cmd_demo)
+    _add_generate(commands)
+    _add_demo(commands)
     return parser
 
 
-def _handle(handler, args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s",
-                        stream=sys.stderr)
-    try:
-        return handler(args)
-    except ConfigError as exc:
-        print(f"smb-pipeline: config error: {exc}", file=sys.stderr)
-        return EXIT_CONFIG
-    except InputError as exc:
-        print(f"smb-pipeline: input error: {exc}", file=sys.stderr)
-        return EXIT_INPUT
-    except StorageError as exc:
-        print(f"smb-pipeline: output error: {exc}", file=sys.stderr)
-        return EXIT_STORAGE
-    except RunTerminated as exc:
-        print(f"smb-pipeline: {exc}; the run's days are as before the run", file=sys.stderr)
-        return exc.exit_code
+def _add_generate(commands) -> None:
+    from smb_pipeline.generate_vendors import RENDERERS
+
+    formats = ", ".join(["cim", *RENDERERS])
+    generate = commands.add_parser(
+        "generate", help="write deterministic demo archives (any generated format)",
+        description=f"Write deterministic demo archives in dt=YYYY-MM-DD/ folders. Formats: {formats}.",
+        epilog=_examples("smb-pipeline generate --out /tmp/cim",
+                         "smb-pipeline generate --out /tmp/archives --formats panos,zeek_conn --days 3"))
+    generate.add_argument("--out", required=True, metavar="DIR",
+                          help="directory to write dt=YYYY-MM-DD/ folders into (OUT/<format> with --formats)")
+    generate.add_argument("--days", type=int, default=7, metavar="N", help="number of days")
+    generate.add_argument("--rows-per-day", type=int, default=20_000, metavar="N",
+                          help=f"rows per day and format (at least {MIN_ROWS_PER_DAY})")
+    generate.add_argument("--seed", type=int, default=7, help="random seed; the same seed writes the same rows")
+    generate.add_argument("--first-day", metavar="DAY", help="first day YYYY-MM-DD (default: days ending yesterday)")
+    generate.add_argument("--formats", metavar="LIST",
+                          help=f"comma list of formats, one archive each in OUT/<format> ({formats}); "
+                               "default: one cim archive in OUT")
+    generate.set_defaults(handler=cmd_generate)
+
+
+def _add_demo(commands) -> None:
+    demo = commands.add_parser(
+        "demo", help="generate demo data, run the job on it locally, show the top pairs",
+        description="Generate demo archives (one per vendor format of the demo config) under --workdir, run the "
+                    "job over them in local mode into WORKDIR/lake, and print the summary and the top pairs.",
+        epilog=_examples("smb-pipeline demo", "smb-pipeline demo --workdir /tmp/demo --days 1 --rows-per-day 500"))
+    demo.add_argument("--workdir", default="./demo", metavar="DIR", help="where the archives and the lake go")
+    demo.add_argument("--config", metavar="FILE", help="demo configuration (default: the one shipped in the package)")
+    demo.add_argument("--days", type=int, default=3, metavar="N", help="days of demo data, ending yesterday")
+    demo.add_argument("--rows-per-day", type=int, default=10_000, metavar="N",
+                      help=f"rows per day and source (at least {MIN_ROWS_PER_DAY})")
+    demo.add_argument("--seed", type=int, default=7, help="random seed")
+    _add_master(demo)
+    demo.set_defaults(handler=cmd_demo)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return _handle(args.handler, args)
+    return run_handler(args.handler, args)
 
 
 def job_main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `jobs/smb_traffic_allowed.py` under spark-submit: the master comes from spark-submit."""
-    parser = argparse.ArgumentParser(prog="smb_traffic_allowed.py", description="Nightly allowed-SMB job")
+    parser = command_parser("smb_traffic_allowed.py", "Nightly allowed-SMB job")
     add_run_arguments(parser)
     args = parser.parse_args(argv)
     args.master = None
-    return _handle(cmd_run, args)
+    args.command = "run"
+    return run_handler(cmd_run, args)
 
 
 if __name__ == "__main__":

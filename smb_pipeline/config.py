@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import os
+import re
+from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -162,22 +164,40 @@ def read_subnet_file(path: Path) -> list[IpNetwork]:
     return networks
 
 
-def _resolve_file(value: str, config_dir: Path) -> Path:
-    """A relative path is looked up in the working directory first, then beside the config file."""
-    candidate = Path(value)
-    if candidate.is_absolute() or candidate.exists():
-        return candidate
-    beside = config_dir / candidate
-    return beside if beside.exists() else candidate
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
 
-def _load_subnets(raw: Any, config_dir: Path) -> list[IpNetwork]:
+def resolve_path(value: str, config_dir: Path | None) -> str:
+    """A relative local path in a config file means a path beside that file, wherever the
+    command runs; absolute paths and URIs (s3a://, abfss://, hdfs://, file:) stay as written.
+    Without a config file (a dict built in code) paths stay relative to the working directory."""
+    if config_dir is None or _URI.match(value) or Path(value).is_absolute():
+        return value
+    return str((config_dir / value).resolve())
+
+
+def _with_resolved_paths(document: dict[str, Any], config_dir: Path | None) -> dict[str, Any]:
+    sources = document.get("sources")
+    if isinstance(sources, list):
+        document["sources"] = [
+            {**source, "path": resolve_path(source["path"], config_dir)}
+            if isinstance(source, dict) and isinstance(source.get("path"), str) else source
+            for source in sources
+        ]
+    output = document.get("output")
+    if isinstance(output, dict) and isinstance(output.get("path"), str):
+        document["output"] = {**output, "path": resolve_path(output["path"], config_dir)}
+    return document
+
+
+def _load_subnets(raw: Any, config_dir: Path | None) -> list[IpNetwork]:
     if raw is None:
         return []
     if isinstance(raw, str):
-        path = _resolve_file(raw, config_dir)
+        path = Path(resolve_path(raw, config_dir))
         if not path.is_file():
-            raise ConfigError(f"company_subnets: file not found: {raw!r}")
+            where = f" (resolved beside the config: {str(path)!r})" if str(path) != raw else ""
+            raise ConfigError(f"company_subnets: file not found: {raw!r}{where}")
         return read_subnet_file(path)
     if isinstance(raw, list):
         networks = []
@@ -204,11 +224,12 @@ def _first_error_line(exc: ValidationError) -> str:
     return f"{location}: {message} (value {value!r})"
 
 
-def config_from_dict(raw: Any, config_dir: Path = Path(".")) -> PipelineConfig:
-    """Validate an already parsed YAML document."""
+def config_from_dict(raw: Any, config_dir: Path | None = None) -> PipelineConfig:
+    """Validate an already parsed YAML document; relative paths resolve against `config_dir`
+    (the config file's folder) when given, else against the working directory."""
     if not isinstance(raw, dict):
         raise ConfigError(f"config: expected a mapping at the top level, got {type(raw).__name__}")
-    document = dict(raw)
+    document = _with_resolved_paths(dict(raw), config_dir)
     document["company_subnets"] = _load_subnets(document.get("company_subnets"), config_dir)
     try:
         return PipelineConfig.model_validate(document)
@@ -225,7 +246,12 @@ def load_config(path: str | os.PathLike[str]) -> PipelineConfig:
         raw = yaml.safe_load(config_path.read_text())
     except yaml.YAMLError as exc:
         raise ConfigError(f"config: {config_path} is not valid YAML: {str(exc).splitlines()[0]}") from None
-    return config_from_dict(raw, config_path.parent)
+    return config_from_dict(raw, config_path.parent.resolve())
+
+
+def demo_config_path() -> Path:
+    """The demo's configuration, shipped inside the package (with its subnets file beside it)."""
+    return Path(str(resources.files("smb_pipeline") / "demo_data" / "demo.yaml"))
 
 
 def parse_day(text: str, field: str) -> dt.date:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from delta.tables import DeltaTable
@@ -51,19 +53,58 @@ def _files_on_storage(spark: SparkSession, path: str) -> int:
     return count
 
 
-def check_retention(hours: int, force: bool) -> None:
+def check_retention(hours: int, force: bool, field: str = "maintenance.vacuum_retention_hours") -> None:
+    """`field` is what the user set: the config key, or the command-line flag that overrode it."""
     if hours < DELTA_SAFE_RETENTION_HOURS and not force:
         raise ConfigError(
-            f"maintenance.vacuum_retention_hours: {hours} h is below Delta's safe {DELTA_SAFE_RETENTION_HOURS} h; "
+            f"{field}: {hours} h is below Delta's safe {DELTA_SAFE_RETENTION_HOURS} h; "
             "readers of older versions could fail. Use --force-retention to do it anyway."
         )
 
 
+# Session settings that decide how many tasks maintenance schedules. Their defaults are sized for
+# big tables: VACUUM lists the table's directories in `parallelPartitionDiscovery.parallelism`
+# (10,000) tasks, several times per table, and each Delta snapshot is rebuilt in
+# `snapshotPartitions` (50) tasks. On 7 small files that was a 10,000-task stage per listing and
+# about two minutes; sized to the table it takes seconds.
+SIZED_SETTINGS = {"spark.sql.sources.parallelPartitionDiscovery.parallelism": 10_000,
+                  "spark.databricks.delta.snapshotPartitions": 50}
+
+
+def tasks_for(files: int, configured: int) -> int:
+    """About one task per file, at least 1; never more than configured (big tables keep it)."""
+    return max(1, min(files, configured))
+
+
+@contextlib.contextmanager
+def sized_to_table(spark: SparkSession, files: int) -> Iterator[None]:
+    """Set the listing and snapshot parallelism to the table's size, restoring them afterwards."""
+    previous = {key: spark.conf.get(key, None) for key in SIZED_SETTINGS}
+    for key, default in SIZED_SETTINGS.items():
+        spark.conf.set(key, str(tasks_for(files, int(previous[key] or default))))
+    try:
+        yield
+    finally:
+        for key, value in previous.items():
+            if value is None:
+                spark.conf.unset(key)
+            else:
+                spark.conf.set(key, value)
+
+
 def maintain_table(spark: SparkSession, path: str, table: str, today: dt.date, recent_days: int,
                    retention_hours: int, force_retention: bool = False) -> MaintenanceReport:
-    """OPTIMIZE the last `recent_days` partitions with ZORDER BY, then VACUUM."""
+    """OPTIMIZE the last `recent_days` partitions with ZORDER BY, then VACUUM, with as many tasks
+    as the table needs."""
     check_retention(retention_hours, force_retention)
     before = active_files(spark, path)
+    with sized_to_table(spark, before):
+        return _optimize_and_vacuum(spark, path, table, today, recent_days, retention_hours, force_retention,
+                                    before)
+
+
+def _optimize_and_vacuum(spark: SparkSession, path: str, table: str, today: dt.date, recent_days: int,
+                         retention_hours: int, force_retention: bool, before: int) -> MaintenanceReport:
     delta_table = DeltaTable.forPath(spark, path)
     start = today - dt.timedelta(days=recent_days)
     log.info("optimizing %s partitions %s >= %s", table, PARTITION, start)

@@ -25,3 +25,20 @@ def format_summary(result: RunResult) -> str:
         version = result.versions.get(name)
         lines.append(f"table {name}: {path}" + (f" (version {version})" if version is not None else ""))
     return "\n".join(lines)
+
+
+def summary_data(result: RunResult) -> dict:
+    """The summary as plain data, for --summary-json: the same counts the table shows."""
+    return {
+        "start": result.start.isoformat(),
+        "end": result.end.isoformat(),
+        "days": result.days,
+        "sources": [{"source": s.source, **{n: getattr(s, n) for n in _COLUMNS}} for s in result.sources],
+        "totals": {name: result.total(name) for name in _COLUMNS},
+        "daily": {day.isoformat(): [{"source": s.source, **{n: getattr(s, n) for n in _COLUMNS}} for s in counts]
+                  for day, counts in sorted(result.daily.items())},
+        "pairs_written": result.pairs_written,
+        "run_seconds": round(result.elapsed_seconds, 3),
+        "tables": dict(result.tables),
+        "versions": dict(result.versions),
+    }
