@@ -121,8 +121,9 @@ def run_handler(handler: Callable[[argparse.Namespace], int], args: argparse.Nam
     except Exception as exc:
         code, label = exit_code_for(exc)
         first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        log.error("%s failed: %s", command, first_line)
-        _log_traceback(exc)
+        if code != EXIT_CONFIG:  # a config or argument error is checked before anything ran: no log needed
+            log.error("%s failed: %s", command, first_line)
+            _log_traceback(exc)
         if args.debug:
             traceback.print_exc()
         if isinstance(exc, RunTerminated):

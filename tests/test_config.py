@@ -6,6 +6,7 @@ import ipaddress
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -132,3 +133,78 @@ def test_cli_help_and_version():
         assert "--help" in _cli(command, "--help").stdout
     version = _cli("--version")
     assert version.returncode == 0 and version.stdout.startswith("smb-pipeline ")
+
+
+def test_relative_paths_resolve_beside_the_config_file(tmp_path, monkeypatch):
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "subnets.txt").write_text("10.0.0.0/8\n")
+    (project / "c.yaml").write_text(textwrap.dedent("""
+        sources:
+          - {name: a, format: cim, path: archive/a}
+          - {name: b, format: cim, path: s3a://bucket/b}
+          - {name: c, format: cim, path: /data/c}
+        company_subnets: subnets.txt
+        output: {path: ../lake}
+    """))
+    monkeypatch.chdir(tmp_path)  # anywhere but the config's folder
+    config = load_config("project/c.yaml")
+    assert [s.path for s in config.sources] == [str(project / "archive" / "a"), "s3a://bucket/b", "/data/c"]
+    assert config.output.path == str(tmp_path / "lake")
+    assert config.company_subnets == (ipaddress.ip_network("10.0.0.0/8"),)
+
+
+def test_subnet_file_is_not_looked_up_in_the_working_directory(tmp_path, monkeypatch):
+    (tmp_path / "subnets.txt").write_text("10.0.0.0/8\n")
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "c.yaml").write_text("sources: [{name: a, format: cim, path: x}]\n"
+                                              "company_subnets: subnets.txt\noutput: {path: lake}\n")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match=r"company_subnets: file not found: 'subnets.txt' \(resolved beside"):
+        load_config("conf/c.yaml")
+
+
+def _model_keys(model) -> set[str]:
+    """Every key path a config model accepts: 'smb.ports', 'sources.name', ..."""
+    from pydantic import BaseModel
+
+    keys = set()
+    for name, field in model.model_fields.items():
+        keys.add(name)
+        annotation = field.annotation
+        nested = [a for a in getattr(annotation, "__args__", (annotation,)) if isinstance(a, type)]
+        for inner in nested:
+            if issubclass(inner, BaseModel):
+                keys |= {f"{name}.{key}" for key in _model_keys(inner)}
+    return keys
+
+
+def _document_keys(document, prefix="") -> set[str]:
+    keys = set()
+    for name, value in document.items():
+        keys.add(prefix + name)
+        if name == "spark" or name == "columns":
+            continue  # free-form mappings: Spark settings, column renames
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if isinstance(item, dict):
+                keys |= _document_keys(item, f"{prefix}{name}.")
+    return keys
+
+
+def test_example_config_lists_every_key_and_is_valid():
+    import yaml
+
+    from smb_pipeline.config import PipelineConfig
+
+    example = Path(__file__).resolve().parents[1] / "conf" / "example.yaml"
+    assert _document_keys(yaml.safe_load(example.read_text())) == _model_keys(PipelineConfig)
+    load_config(example)  # and it validates, company_subnets resolved beside it
+
+
+def test_shipped_demo_config_loads_from_anywhere(tmp_path, monkeypatch):
+    from smb_pipeline.config import demo_config_path
+
+    monkeypatch.chdir(tmp_path)
+    config = load_config(demo_config_path())
+    assert len(config.sources) >= 6 and config.company_subnets
