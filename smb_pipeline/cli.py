@@ -9,6 +9,7 @@ started only after the config and arguments are valid; its output goes to the lo
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import sys
 from collections.abc import Sequence
@@ -17,6 +18,7 @@ from pathlib import Path
 from smb_pipeline import __version__
 from smb_pipeline.cli_common import CommandParser, command_parser, run_handler
 from smb_pipeline.config import PipelineConfig, demo_config_path, load_config, parse_day
+from smb_pipeline.console import QUIET
 from smb_pipeline.errors import ConfigError
 
 MIN_ROWS_PER_DAY = 100  # the generator's smallest day: its fixed SMB cases need room
@@ -64,7 +66,7 @@ def _add_master(parser: argparse.ArgumentParser) -> None:
 
 
 def _session(config: PipelineConfig, args: argparse.Namespace, app_name: str):
-    """Start Spark with its output in the log file; progress reporting starts with it."""
+    """Start Spark with the engine's output going to the log file (smb_pipeline.console)."""
     from smb_pipeline.console import engine_output_to_log
     from smb_pipeline.session import build_spark_session
 
@@ -80,7 +82,7 @@ def _progress(spark, args: argparse.Namespace):
     from smb_pipeline.progress import ProgressReporter, status_tracker
 
     console = args.console
-    return ProgressReporter(status_tracker(spark) if console.mode != "quiet" else None, console.progress,
+    return ProgressReporter(status_tracker(spark) if console.mode != QUIET else None, console.progress,
                             interactive=console.err.isatty())
 
 
@@ -138,7 +140,7 @@ def cmd_maintain(args: argparse.Namespace) -> int:
     with _progress(spark, args):
         reports = maintain(spark, config, dt.datetime.now(dt.timezone.utc).date(), hours, args.force_retention)
     args.console.summary("\n".join(r.line() for r in reports) or "nothing to maintain: no tables yet",
-                         {"tables": [r.__dict__ for r in reports]})
+                         {"tables": [dataclasses.asdict(r) for r in reports]})
     return 0
 
 

@@ -147,7 +147,17 @@ def test_maintain_compacts_and_guards_retention(spark, archive, tmp_path):
         logged_run(spark, config, FIRST_DAY + dt.timedelta(days=day), FIRST_DAY + dt.timedelta(days=day), "run")
     with pytest.raises(ConfigError, match="below Delta's safe 168 h"):
         check_retention(1, force=False)
-    reports = maintain(spark, config, today=FIRST_DAY + dt.timedelta(days=3))
+    spark.sparkContext.setJobGroup("maintain", "maintain")
+    try:
+        reports = maintain(spark, config, today=FIRST_DAY + dt.timedelta(days=3))
+    finally:
+        spark.sparkContext.setLocalProperty("spark.jobGroup.id", None)
+    # Work sized to the table: no 10,000-task listing or 50-task snapshot stage for a few files.
+    tracker = spark.sparkContext.statusTracker()
+    stages = [tracker.getStageInfo(s) for j in tracker.getJobIdsForGroup("maintain")
+              for s in tracker.getJobInfo(j).stageIds]
+    assert stages and max(stage.numTasks for stage in stages if stage) <= 10
+    assert spark.conf.get("spark.sql.sources.parallelPartitionDiscovery.parallelism") == "10000"  # restored
     pairs = next(r for r in reports if r.table == "smb_allowed_daily")
     assert pairs.files_after_optimize <= pairs.files_before
     assert "OPTIMIZE ZORDER BY" in pairs.line()
