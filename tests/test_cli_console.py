@@ -137,3 +137,12 @@ def test_maintain_prints_only_its_report(workdir):
     assert [line.split(":")[0] for line in lines] == ["smb_allowed_daily", "rejected_events"]
     assert all("OPTIMIZE ZORDER BY" in line for line in lines)
     assert [line for line in result.stderr.splitlines() if ENGINE_LINE.search(line)] == []
+
+
+def test_traceback_only_with_debug(tmp_path):
+    plain = _cli("run", "--config", str(tmp_path / "absent.yaml"), cwd=tmp_path)
+    debug = _cli("--debug", "run", "--config", str(tmp_path / "absent.yaml"), cwd=tmp_path)
+    message = f"smb-pipeline: config error: config: file not found: '{tmp_path / 'absent.yaml'}'"
+    assert (plain.returncode, plain.stderr.strip().splitlines()) == (2, [message])
+    assert debug.returncode == 2 and "Traceback (most recent call last)" in debug.stderr
+    assert debug.stderr.strip().splitlines()[-1] == message
