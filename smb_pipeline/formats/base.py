@@ -143,14 +143,28 @@ class SourceFormat:
     smb_apps: frozenset[str] = field(default_factory=frozenset)
     description: str = ""
 
-    def resolve(self, schema: StructType, source: str, overrides: Mapping[str, str], where: str) -> Fields:
-        """Find each field's column in an archive's schema; a missing required one is an InputError."""
+    def _candidates(self, logical: str, overrides: Mapping[str, str]) -> tuple[str, ...]:
+        return (overrides[logical],) if logical in overrides else tuple(self.fields[logical])
+
+    def missing_required(self, schema: StructType, overrides: Mapping[str, str]) -> list[str]:
+        """The required fields absent from `schema`, each as the column name(s) looked for."""
+        return [
+            " or ".join(self._candidates(logical, overrides))
+            for logical in self.fields
+            if logical in self.required
+            and not any(_lookup(schema, c) for c in self._candidates(logical, overrides))
+        ]
+
+    def resolve(self, schema: StructType, source: str, overrides: Mapping[str, str], where: str,
+                strict: bool = True) -> Fields:
+        """Find each field's column in an archive's schema; a missing required one is an InputError
+        (with `strict`; otherwise it reads as null, and the caller rejects the rows)."""
         resolved: dict[str, str | None] = {}
         types: dict[str, DataType] = {}
-        for logical, defaults in self.fields.items():
-            candidates = (overrides[logical],) if logical in overrides else defaults
+        for logical in self.fields:
+            candidates = self._candidates(logical, overrides)
             found = next((hit for hit in (_lookup(schema, c) for c in candidates) if hit), None)
-            if found is None and logical in self.required:
+            if found is None and logical in self.required and strict:
                 raise InputError(
                     f"source {source!r} ({self.name}): required column {' or '.join(map(repr, candidates))} "
                     f"(field {logical!r}) is missing in {where}; columns present: {', '.join(schema.fieldNames())}"
@@ -237,12 +251,14 @@ def local_to_utc(timestamp: Column, timezone: str) -> Column:
 _ZONE_AFTER_TIME = r"\d:\d{2}(:\d{2}([.,]\d+)?)?\s*(Z|[+-]\d{1,2}(:?\d{2})?|[A-Za-z][\w/+:-]*)\z"
 
 
-def any_time_to_utc(column: Column, data_type: DataType, timezone: str) -> Column:
+def any_time_to_utc(column: Column, data_type: DataType | None, timezone: str) -> Column:
     """Timestamp, epoch number or ISO text -> UTC timestamp.
 
     Text with an explicit offset or 'Z' is exact; text without one is wall-clock time in
     `timezone`. Unparseable text gives null (the core rejects the row).
     """
+    if data_type is None:  # a file without the time column: the core rejects its rows
+        return F.lit(None).cast("timestamp")
     type_name = data_type.simpleString()
     if type_name == "timestamp":
         return column
