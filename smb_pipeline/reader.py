@@ -93,7 +93,7 @@ def file_schema(spark: SparkSession, path: str) -> StructType | None:
     """One file's schema, from its footer; None when the file cannot be read as Parquet."""
     try:
         return spark.read.parquet(path).schema
-    except PySparkException:
+    except Exception:  # classic PySpark raises Py4JJavaError for a bad footer, Spark Connect a PySparkException
         return None
 
 
@@ -109,7 +109,7 @@ def read_source(spark: SparkSession, source: SourceConfig, start: dt.date, end: 
                          "(set on_corrupt_file: skip to skip such files)")
     by_schema: dict[str, tuple[StructType, list[str]]] = {}
     for path, schema in zip(files, schemas, strict=True):
-        if schema is not None:
+        if schema:  # an empty (0-byte) file has no columns and no rows: nothing to read
             by_schema.setdefault(schema.json(), (schema, []))[1].append(path)
     groups = tuple(_group(spark, source, fmt, schema, paths, partitioned) for schema, paths in by_schema.values())
     if groups and all(group.missing for group in groups):
