@@ -21,7 +21,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from urllib.parse import unquote, urlparse
 
+import pyarrow.parquet as pq
 from pyspark.errors import AnalysisException, PySparkException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -97,12 +99,41 @@ def file_schema(spark: SparkSession, path: str) -> StructType | None:
         return None
 
 
+def _local_signature(path: str) -> str | None:
+    """A local file's column names and types from its footer (pyarrow, milliseconds), or None
+    when the file is not local or pyarrow cannot read it (Spark then decides)."""
+    parsed = urlparse(path)
+    if parsed.scheme != "file":
+        return None
+    try:
+        schema = pq.read_schema(unquote(parsed.path))
+    except Exception:  # not local to this process (Spark Connect), or unreadable: Spark decides
+        return None
+    return "|".join(f"{f.name}:{f.type}:{f.nullable}" for f in schema)
+
+
+def file_schemas(spark: SparkSession, files: list[str]) -> list[StructType | None]:
+    """Each file's Spark schema (None: not readable as Parquet).
+
+    Spark reads the footers, one small job per file, run concurrently; it is the authority on
+    the types it will read. Where the files are local to this process (local mode), pyarrow
+    first groups them by their footers' columns, and Spark reads one footer per group: a cold
+    JVM pays about a second per Spark job on a loaded machine, and a window has a file per
+    folder or more.
+    """
+    keys = [_local_signature(path) or f"file {path}" for path in files]
+    representatives = dict(zip(reversed(keys), reversed(files), strict=True))  # the first file of each key
+    with ThreadPoolExecutor(max_workers=FOOTER_THREADS) as pool:
+        read = dict(zip(representatives, pool.map(lambda path: file_schema(spark, path),
+                                                  representatives.values()), strict=True))
+    return [read[key] for key in keys]
+
+
 def read_source(spark: SparkSession, source: SourceConfig, start: dt.date, end: dt.date) -> SourceArchive:
     """Read a source's Parquet files for the days start..end (plus margin), one group per schema."""
     fmt = FORMATS[source.format]
     files, partitioned = list_window_files(spark, source, start, end)
-    with ThreadPoolExecutor(max_workers=FOOTER_THREADS) as pool:
-        schemas = list(pool.map(lambda path: file_schema(spark, path), files))
+    schemas = file_schemas(spark, files)
     corrupt = tuple(path for path, schema in zip(files, schemas, strict=True) if schema is None)
     if corrupt and source.on_corrupt_file == "fail":
         raise InputError(f"source {source.name!r}: file {corrupt[0]} is not readable Parquet "

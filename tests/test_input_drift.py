@@ -184,10 +184,19 @@ def test_an_unreadable_file_fails_naming_source_and_file(spark, tmp_path):
         read_source(spark, config.sources[0], START, START)
 
 
-def test_a_missing_source_path_exits_1_in_one_line_before_computing(tmp_path):
+def test_a_missing_source_path_names_source_and_path(spark, tmp_path):
+    config = _config(tmp_path / "lake", {"name": "fw", "format": "cim", "path": str(tmp_path / "nowhere")})
+    with pytest.raises(InputError, match=r"^source 'fw': cannot list '\S+/nowhere'"):
+        read_source(spark, config.sources[0], START, START)
+
+
+def test_a_corrupt_file_exits_1_in_one_line_without_traceback(tmp_path):
+    archive = tmp_path / "fw"
+    _write(archive / "dt=2026-11-25/part-0.parquet", _cim([_t(2026, 11, 25, 10)], [B], [445], ["allowed"]))
+    (archive / "dt=2026-11-25/part-1.parquet").write_bytes(b"PAR1 not parquet at all")
     config = tmp_path / "config.yaml"
     config.write_text(
-        f"sources:\n  - {{name: fw, format: cim, path: '{tmp_path / 'nowhere'}'}}\n"
+        f"sources:\n  - {{name: fw, format: cim, path: '{archive}'}}\n"
         f"company_subnets: ['10.0.0.0/8']\noutput: {{path: '{tmp_path / 'lake'}'}}\n"
     )
     done = subprocess.run([sys.executable, "-m", "smb_pipeline.cli", "run", "--config", str(config),
@@ -195,6 +204,20 @@ def test_a_missing_source_path_exits_1_in_one_line_before_computing(tmp_path):
                           capture_output=True, text=True, timeout=300)
     errors = [line for line in done.stderr.splitlines() if line.startswith("smb-pipeline:")]
     assert done.returncode == 1, done.stderr[-2000:]
-    assert len(errors) == 1 and "source 'fw'" in errors[0] and "nowhere" in errors[0], done.stderr[-2000:]
-    assert "Traceback" not in done.stderr
+    assert len(errors) == 1 and "source 'fw'" in errors[0] and "part-1.parquet" in errors[0], done.stderr[-2000:]
+    assert "Traceback" not in done.stderr, done.stderr[-2000:]
     assert not (tmp_path / "lake" / "smb_allowed_daily").exists()
+
+
+def test_a_corrupt_page_fails_at_execution_naming_source_and_file(spark, tmp_path):
+    """The footer reads, the data does not: Spark fails while computing, and the run's error is
+    one line naming source and file, not Spark's exception."""
+    archive = tmp_path / "fw"
+    path = archive / "dt=2026-11-25/part-0.parquet"
+    _write(path, _cim([_t(2026, 11, 25, 10)] * 50, [B] * 50, [445] * 50, ["allowed"] * 50))
+    data = bytearray(path.read_bytes())
+    data[4:60] = b"\xff" * 56  # the first column chunk's page header; the footer stays intact
+    path.write_bytes(bytes(data))
+    config = _config(tmp_path / "lake", {"name": "fw", "format": "cim", "path": str(archive)})
+    with pytest.raises(InputError, match=r"^source 'fw', file \S+dt=2026-11-25/part-0.parquet\b.*cannot be read"):
+        run_pipeline(spark, config, START, START)
