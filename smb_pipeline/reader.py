@@ -143,10 +143,10 @@ def read_source(spark: SparkSession, source: SourceConfig, start: dt.date, end: 
         if schema:  # an empty (0-byte) file has no columns and no rows: nothing to read
             by_schema.setdefault(schema.json(), (schema, []))[1].append(path)
     groups = tuple(_group(spark, source, fmt, schema, paths, partitioned) for schema, paths in by_schema.values())
-    if groups and all(group.missing for group in groups):
+    if groups and set.intersection(*(set(group.missing) for group in groups)):
         # No file of the window has the column: the format or `columns:` is wrong, not the files.
         first = groups[0]
-        fmt.resolve(StructType([f for f in _schema_of(first)]), source.name, source.columns, first.files[0])
+        fmt.resolve(StructType(_schema_of(first)), source.name, source.columns, first.files[0])
     if not groups:
         return SourceArchive(source, fmt, (_empty_group(spark, source, fmt),), partitioned, corrupt, no_data=True)
     return SourceArchive(source, fmt, groups, partitioned, corrupt)
