@@ -37,6 +37,8 @@ class SourceConfig(_Strict):
     path: str = Field(min_length=1)
     timezone: str = "UTC"
     columns: dict[str, str] = Field(default_factory=dict)
+    # A file that is not readable Parquet fails the run (`fail`) or is skipped and listed (`skip`).
+    on_corrupt_file: Literal["fail", "skip"] = "fail"
 
     @field_validator("format")
     @classmethod

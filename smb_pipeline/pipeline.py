@@ -25,7 +25,17 @@ from smb_pipeline.aggregate import aggregate_daily_pairs
 from smb_pipeline.codegen import end_codegen_stage
 from smb_pipeline.config import PipelineConfig
 from smb_pipeline.formats.base import FormatContext, day_literal
-from smb_pipeline.reader import FILE_COLUMN, FOLDER_DAY_COLUMN, SourceArchive, read_source, with_file_column
+from smb_pipeline.reader import (
+    FILE_COLUMN,
+    FOLDER_DAY_COLUMN,
+    MARGIN_DAYS,
+    MISSING_COLUMN,
+    FileGroup,
+    SourceArchive,
+    read_source,
+    reading_inputs,
+    with_file_column,
+)
 from smb_pipeline.schemas import PAIRS_TABLE, REJECTS_SCHEMA, REJECTS_TABLE
 from smb_pipeline.smb_filter import is_allowed_smb
 from smb_pipeline.subnets import build_subnet_index, exclude_company_traffic
@@ -70,6 +80,10 @@ class RunResult:
     tables: dict[str, str]
     versions: dict[str, int] = field(default_factory=dict)
     elapsed_seconds: float = 0.0
+    # Files not readable as Parquet, skipped under `on_corrupt_file: skip`.
+    files_skipped: list[str] = field(default_factory=list)
+    # Sources without a file in the read window (their counts are zero).
+    no_data: list[str] = field(default_factory=list)
 
     @property
     def days(self) -> int:
@@ -112,12 +126,32 @@ def utc_date(timestamp: Column) -> Column:
     return F.date_from_unix_date(F.floor(F.unix_seconds(timestamp) / SECONDS_PER_DAY).cast("int"))
 
 
+IMPLAUSIBLE_COLUMN = "_implausible_time"
+REASON_MISSING_COLUMN = "missing_column"
+REASON_IMPLAUSIBLE_TIME = "implausible_time"
+
+
 def with_event_date(events: DataFrame, start: dt.date) -> DataFrame:
-    """The event's UTC day; the folder's day when the time is unusable (the run's first day if
-    the archive has no day folders), so that even a row without a time belongs to one run."""
-    return events.withColumn(
-        "event_date",
-        F.coalesce(utc_date(F.col("event_time")), F.col(FOLDER_DAY_COLUMN), day_literal(start)),
+    """The day that owns a row (`event_date`) and whether its time is implausible.
+
+    A row belongs to its event's UTC day when that day is within `MARGIN_DAYS` of its folder's
+    day: exactly the runs that read the folder. Otherwise (1900, 9999, epoch 0, logged too
+    late for any run that reads its folder) the time is implausible and the row belongs to its
+    folder's day, as does a row without a time (the run's first day if the archive has no day
+    folders). So every row of a folder is owned by exactly one run.
+    """
+    folder = F.col(FOLDER_DAY_COLUMN)
+    with_day = events.withColumn("_event_day", utc_date(F.col("event_time")))
+    implausible = F.coalesce(F.abs(F.datediff(F.col("_event_day"), folder)) > MARGIN_DAYS, F.lit(False))
+    return (
+        with_day.withColumn(IMPLAUSIBLE_COLUMN, implausible)
+        .withColumn(
+            "event_date",
+            F.when(F.col(IMPLAUSIBLE_COLUMN), folder).otherwise(
+                F.coalesce(F.col("_event_day"), folder, day_literal(start))
+            ),
+        )
+        .drop("_event_day")
     )
 
 
@@ -125,17 +159,35 @@ def filter_days(events: DataFrame, start: dt.date, end: dt.date) -> DataFrame:
     return events.filter(F.col("event_date").between(day_literal(start), day_literal(end)))
 
 
+def group_prefilter(archive: SourceArchive, group: FileGroup, context: FormatContext) -> Column:
+    """The format's prefilter; every row of files that lack a required column passes, so that
+    the main flow rejects them (`missing_column`) instead of counting them as not SMB."""
+    if group.missing:
+        return F.lit(True)
+    return archive.format.prefilter(group.fields, context)
+
+
+def _union(frames: Sequence[DataFrame]) -> DataFrame:
+    union = frames[0]
+    for frame in frames[1:]:
+        union = union.unionByName(frame)
+    return union
+
+
 def census(archive: SourceArchive, context: FormatContext, start: dt.date, end: dt.date) -> DataFrame:
-    """Rows per requested event day and how many pass the cheap prefilter, from a narrow scan.
+    """Rows per requested owning day and how many pass the cheap prefilter, from a narrow scan.
 
     Only the time and prefilter columns are decoded: Spark prunes every other column of
     the normalizer's output. Rows of other days form one group with a null day, which the
     caller drops. A filter on the day would be pushed below the normalization, copying the
     event-time parsing into the filter: text times would be parsed three times per row.
+    Each schema group is normalized with its own fields; the groups are unioned after.
     """
-    flagged = archive.frame.withColumn(CANDIDATE_COLUMN, archive.format.prefilter(archive.fields, context))
-    normalized = archive.format.normalize(flagged, archive.fields, context, (CANDIDATE_COLUMN, FOLDER_DAY_COLUMN))
-    dated = with_event_date(normalized, start)
+    frames = []
+    for group in archive.groups:
+        flagged = group.frame.withColumn(CANDIDATE_COLUMN, group_prefilter(archive, group, context))
+        frames.append(archive.format.normalize(flagged, group.fields, context, (CANDIDATE_COLUMN, FOLDER_DAY_COLUMN)))
+    dated = with_event_date(_union(frames), start)
     in_days = F.col("event_date").between(day_literal(start), day_literal(end))
     requested_day = F.when(in_days, F.col("event_date")).alias("event_date")
     return dated.groupBy(F.lit(context.source).alias("source"), requested_day).agg(
@@ -144,27 +196,51 @@ def census(archive: SourceArchive, context: FormatContext, start: dt.date, end: 
     )
 
 
-def prefilter_survivors(archive: SourceArchive, context: FormatContext) -> DataFrame:
-    """The rows that can be allowed SMB, in the vendor's own columns (a filter Parquet can push).
+def prefilter_survivors(archive: SourceArchive, group: FileGroup, context: FormatContext) -> DataFrame:
+    """The rows that can be allowed SMB, in the vendor's own columns (pushed to Parquet where exact).
 
     The scan's generated code ends at the filter, so that the JIT compiles the loop that
     decodes every row on its own, without the normalization and validation code of the few
     survivors (smb_pipeline.codegen; measured at 10M rows, warm: 6.0 s -> 2.4 s).
     """
-    survivors = archive.frame.filter(archive.format.prefilter(archive.fields, context))
+    survivors = group.frame.filter(group_prefilter(archive, group, context))
     return end_codegen_stage(with_file_column(survivors))
 
 
 def canonical_candidates(archive: SourceArchive, context: FormatContext) -> DataFrame:
-    """Prefilter survivors in canonical form, each with its raw row as JSON and its file."""
-    survivors = prefilter_survivors(archive, context)
-    raw = F.to_json(F.struct(*[F.col(f"`{name}`") for name in archive.raw_columns]))
-    with_raw = survivors.withColumn(RAW_COLUMN, raw)
-    normalized = archive.format.normalize(
-        with_raw, archive.fields, context, (RAW_COLUMN, FILE_COLUMN, FOLDER_DAY_COLUMN)
-    )
-    return normalized.withColumn("source", F.lit(context.source)).withColumn(
+    """Prefilter survivors in canonical form, each with its raw row as JSON, its file and the
+    required column its file lacks (null when none); one normalization per schema group."""
+    frames = []
+    for group in archive.groups:
+        survivors = prefilter_survivors(archive, group, context)
+        raw = F.to_json(F.struct(*[F.col(f"`{name}`") for name in group.raw_columns]))
+        missing = F.lit(", ".join(group.missing) if group.missing else None).cast("string")
+        with_raw = survivors.withColumn(RAW_COLUMN, raw).withColumn(MISSING_COLUMN, missing)
+        frames.append(archive.format.normalize(
+            with_raw, group.fields, context, (RAW_COLUMN, FILE_COLUMN, FOLDER_DAY_COLUMN, MISSING_COLUMN)
+        ))
+    return _union(frames).withColumn("source", F.lit(context.source)).withColumn(
         "vendor_product", F.lit(archive.format.name)
+    )
+
+
+def with_input_rejects(validated: DataFrame) -> DataFrame:
+    """Rejects that come from the input rather than a value: a required column missing from the
+    row's file, an implausible event time. They take precedence over the value checks."""
+    missing = F.col(MISSING_COLUMN).isNotNull()
+    implausible = F.col(IMPLAUSIBLE_COLUMN)
+    detail_missing = F.format_string("file %s: column %s is missing", F.col(FILE_COLUMN), F.col(MISSING_COLUMN))
+    detail_implausible = F.format_string(
+        "event time %s is more than %d day(s) from its folder's day %s",
+        F.col("event_time").cast("string"), F.lit(MARGIN_DAYS), F.col(FOLDER_DAY_COLUMN).cast("string"),
+    )
+    return validated.withColumn(
+        "reject_detail",
+        F.when(missing, detail_missing).when(implausible, detail_implausible).otherwise(F.col("reject_detail")),
+    ).withColumn(
+        "reject_reason",
+        F.when(missing, F.lit(REASON_MISSING_COLUMN)).when(implausible, F.lit(REASON_IMPLAUSIBLE_TIME))
+        .otherwise(F.col("reject_reason")),
     )
 
 
@@ -188,14 +264,11 @@ def stage_events(archives: Sequence[SourceArchive], config: PipelineConfig, star
         # that the filter reads the event day rather than a copy of the event-time parsing, and
         # before validation, since filters are not moved across its stage ends.
         normalized = end_codegen_stage(with_event_date(canonical_candidates(archive, context), start))
-        validated = with_validated_fields(filter_days(normalized, start, end))
+        validated = with_input_rejects(with_validated_fields(filter_days(normalized, start, end)))
         staged = with_status(validated, config.smb.ports, context.smb_apps)
         # Only a rejected row needs its raw JSON: the persisted frame keeps it for those alone.
         frames.append(staged.withColumn(RAW_COLUMN, F.when(F.col("status") == STATUS_REJECTED, F.col(RAW_COLUMN))))
-    staged = frames[0]
-    for frame in frames[1:]:
-        staged = staged.unionByName(frame)
-    return staged
+    return _union(frames)
 
 
 def rejects_table(staged: DataFrame) -> DataFrame:
@@ -268,6 +341,8 @@ class RunOutputs:
     rejects: DataFrame
     daily: dict[dt.date, list[SourceCounts]]
     cached: list[DataFrame]
+    files_skipped: list[str] = field(default_factory=list)
+    no_data: list[str] = field(default_factory=list)
 
     def release(self) -> None:
         for frame in self.cached:
@@ -280,12 +355,11 @@ def count_rows(archives: Sequence[SourceArchive], config: PipelineConfig, start:
 
     The result is a few rows per source and day, so collecting it is cheap.
     """
-    census_all = None
-    for archive in archives:
-        frame = census(archive, format_context(archive, config), start, end)
-        census_all = frame if census_all is None else census_all.unionByName(frame)
+    census_all = _union([census(archive, format_context(archive, config), start, end) for archive in archives])
     counts: dict[tuple, int] = {}
-    for row in census_all.collect():  # type: ignore[union-attr]
+    with reading_inputs(archives):
+        rows = census_all.collect()
+    for row in rows:
         if row.event_date is None:  # rows of other days
             continue
         counts[(row.source, row.event_date, "rows")] = row.rows_read
@@ -302,6 +376,11 @@ def build_outputs(spark: SparkSession, config: PipelineConfig, start: dt.date, e
     """
     index = build_subnet_index(spark, config.company_subnets)
     archives = [read_source(spark, source, start, end) for source in config.sources]
+    for archive in archives:
+        if archive.no_data:
+            log.warning("source %r: no files in the read window (no_data); its counts are zero", archive.config.name)
+        for path in archive.files_skipped:
+            log.warning("source %r: skipped unreadable file %s (on_corrupt_file: skip)", archive.config.name, path)
     log.info("counting rows of %d source(s) for %s..%s", len(archives), start, end)
     census_rows = count_rows(archives, config, start, end)
 
@@ -309,7 +388,8 @@ def build_outputs(spark: SparkSession, config: PipelineConfig, start: dt.date, e
     cached: list[DataFrame] = []
     try:
         staged = _persisted(stage_events(archives, config, start, end), cached)
-        status_rows = _collect_counts(staged.groupBy("source", "event_date", "status").count())
+        with reading_inputs(archives):
+            status_rows = _collect_counts(staged.groupBy("source", "event_date", "status").count())
         smb_events = staged.filter(F.col("status") == STATUS_SMB)
         kept = _persisted(exclude_company_traffic(smb_events, index, config.exclude_company), cached)
         kept_rows = _collect_counts(kept.groupBy("source", "event_date").count())
@@ -318,7 +398,9 @@ def build_outputs(spark: SparkSession, config: PipelineConfig, start: dt.date, e
         # Grouping within day partitions lets the writer's one-file-per-day repartition reuse
         # this shuffle: one shuffle of the few kept rows instead of two.
         pairs = aggregate_daily_pairs(kept.repartition(delta_io.PARTITION))
-        return RunOutputs(pairs, rejects_table(staged), daily, cached)
+        skipped = [path for archive in archives for path in archive.files_skipped]
+        no_data = [archive.config.name for archive in archives if archive.no_data]
+        return RunOutputs(pairs, rejects_table(staged), daily, cached, skipped, no_data)
     except BaseException:
         for frame in cached:
             frame.unpersist()
@@ -399,4 +481,6 @@ def run_pipeline(spark: SparkSession, config: PipelineConfig, start: dt.date, en
         tables={name: config.output.table_path(name) for name in (PAIRS_TABLE, REJECTS_TABLE)},
         versions=versions,
         elapsed_seconds=time.monotonic() - began,
+        files_skipped=outputs.files_skipped,
+        no_data=outputs.no_data,
     )

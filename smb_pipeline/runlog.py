@@ -69,6 +69,8 @@ RUNS_SCHEMA = StructType(
         StructField("config_hash", StringType()),
         StructField("package_version", StringType()),
         StructField("error", StringType()),
+        StructField("files_skipped", ArrayType(StringType())),
+        StructField("no_data", ArrayType(StringType())),
     ]
 )
 
@@ -98,6 +100,7 @@ def runs_rows(run_id: str, command: str, config: PipelineConfig, start: dt.date,
             day_input.files, day_input.bytes, day_input.fingerprint,
             result.versions if result else None,
             config_hash(config), __version__, error,
+            result.files_skipped if result else None, result.no_data if result else None,
         ))
     return rows
 
@@ -108,7 +111,7 @@ def abandoned_rows(stale: Sequence[Claim], by_run: str, config: PipelineConfig) 
     return [
         (claim.run_id, claim.command, claim.event_date, None, None, claim.started_at, ended, STATUS_ABANDONED,
          None, None, None, None, None, None, None, None, None, config_hash(config), __version__,
-         f"abandoned: {claim.describe()} stopped renewing its claim; day redone by run {by_run}")
+         f"abandoned: {claim.describe()} stopped renewing its claim; day redone by run {by_run}", None, None)
         for claim in stale
     ]
 
@@ -116,9 +119,11 @@ def abandoned_rows(stale: Sequence[Claim], by_run: str, config: PipelineConfig) 
 def append_runs(spark: SparkSession, config: PipelineConfig, rows: list[tuple]) -> None:
     """Blind appends: concurrent runs never conflict, except in racing to create the table."""
     frame = spark.createDataFrame(rows, RUNS_SCHEMA)
+    # mergeSchema: a run log written before a column was added takes the new column.
     for attempt in range(5):
         try:
-            frame.coalesce(1).write.format("delta").mode("append").save(config.output.table_path(RUNS_TABLE))
+            writer = frame.coalesce(1).write.format("delta").mode("append").option("mergeSchema", "true")
+            writer.save(config.output.table_path(RUNS_TABLE))
             break
         except Exception as exc:
             if attempt == 4 or not delta_io.is_concurrent_modification(exc):

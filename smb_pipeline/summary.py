@@ -8,7 +8,8 @@ _COLUMNS = SourceCounts.COUNTERS
 
 
 def format_summary(result: RunResult) -> str:
-    """Days, where every row went (per source and in total), pairs written, time and tables."""
+    """Days, where every row went (per source and in total), sources without data, skipped files,
+    pairs written, time and tables."""
     width = max([len("source"), len("total")] + [len(s.source) for s in result.sources])
     header = f"  {'source':<{width}} " + " ".join(f"{name:>15}" for name in _COLUMNS)
     lines = [
@@ -19,6 +20,11 @@ def format_summary(result: RunResult) -> str:
         lines.append(f"  {counts.source:<{width}} " + " ".join(f"{getattr(counts, n):>15,}" for n in _COLUMNS))
     if len(result.sources) > 1:
         lines.append(f"  {'total':<{width}} " + " ".join(f"{result.total(n):>15,}" for n in _COLUMNS))
+    for source in result.no_data:
+        lines.append(f"no_data: source {source!r} has no files in the read window (counts are zero)")
+    if result.files_skipped:
+        lines.append(f"files skipped (on_corrupt_file: skip): {len(result.files_skipped)}")
+        lines.extend(f"  {path}" for path in result.files_skipped)
     lines.append(f"pairs written: {result.pairs_written:,}")
     lines.append(f"elapsed: {result.elapsed_seconds:.1f} s")
     for name, path in result.tables.items():

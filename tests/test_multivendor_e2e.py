@@ -138,7 +138,8 @@ def test_text_times_are_parsed_once_per_row(spark, mixed_archive, fmt):
     (source,) = [s for s in config.sources if s.format == fmt]
     archive = read_source(spark, source, FIRST_DAY, FIRST_DAY)
     context = format_context(archive, config)
-    parse_once = archive.format.normalize(archive.frame, archive.fields, context, ()).select("event_time")
+    (group,) = archive.groups
+    parse_once = archive.format.normalize(group.frame, group.fields, context, ()).select("event_time")
 
     def parses(frame) -> int:
         return frame._jdf.queryExecution().optimizedPlan().toString().count("gettimestamp(")

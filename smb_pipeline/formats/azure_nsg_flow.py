@@ -38,15 +38,10 @@ REQUIRED = frozenset({"flow_tuple"})
 
 
 def prefilter_azure_nsg_flow(fields: Fields, context: FormatContext) -> Column:
-    """`flow_tuple IS NOT NULL` and an SMB port appears as a whole field (pushed StringContains).
-
-    A superset (it also matches source port 445); normalize reads the exact positions.
-    """
-    tuple_text = fields.col("flow_tuple")
-    ports = F.lit(False)
-    for port in context.smb_ports:
-        ports = ports | tuple_text.contains(f",{port},")
-    return tuple_text.isNotNull() & ports
+    """The tuple's destination port (5th field) in the SMB ports, read as the normalizer reads it
+    (trimmed, leading zeros); the verdict is read by normalize."""
+    dest_port = F.trim(F.try_element_at(F.split(fields.col("flow_tuple"), ","), F.lit(5)))
+    return F.coalesce(dest_port.try_cast("long").isin(list(context.smb_ports)), F.lit(False))
 
 
 def normalize_azure_nsg_flow(df: DataFrame, fields: Fields, context: FormatContext, keep: tuple[str, ...]) -> DataFrame:

@@ -7,9 +7,11 @@ A format is data plus two small functions:
   contains dots or hyphens (`id.orig_h`, `source-address`) is found too. Several
   candidates may be listed; the first present in the archive wins. A source's
   `columns:` config replaces the defaults field by field.
-* `prefilter(fields, smb)`: a cheap predicate on *raw* vendor columns (IN, =, IS NOT
-  NULL, AND/OR only) that keeps every row that could be allowed SMB. It must reach
-  the Parquet scan as pushed filters, so per-row parsing runs only on its survivors.
+* `prefilter(fields, smb)`: a cheap predicate on *raw* vendor columns that keeps every
+  row the normalizer could classify as allowed SMB (a superset: case, padding, ports as
+  text, numeric codes as text), so per-row parsing runs only on its survivors. Its parts
+  reach the Parquet scan as pushed filters only where they are exact (an IN on an
+  integer column); `Fields.isin` and `Fields.mentions` decide that from the column type.
 * `normalize(df, fields, context, keep)`: raw survivors -> the canonical columns in
   `CANONICAL_COLUMNS` plus the pass-through columns named in `keep` (use
   `to_canonical`). It runs only on prefilter survivors.
@@ -26,7 +28,7 @@ from dataclasses import dataclass, field
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.types import DataType, StructType
+from pyspark.sql.types import DataType, IntegralType, StructType
 
 from smb_pipeline.errors import InputError
 
@@ -84,19 +86,38 @@ class Fields:
         return self._types.get(name)
 
     def isin(self, name: str, values: tuple[int, ...] | list[str] | tuple[str, ...]) -> Column:
-        """A pushable IN on a raw column, with literals of the column's own type.
+        """`name` IN `values` as the normalizers read the column: never stricter than they are.
 
-        Comparing a string column with int literals would make Spark cast the column,
-        and a cast column is no longer a Parquet filter.
+        * integer column, integer values (ports, codes): a plain IN, pushed to Parquet; exact,
+          since the normalizer reads the same integers;
+        * text column, integer values: the text read as a number, so that '445 ', ' 445' and
+          '0445' match as the normalizer's port and code parsing accept them (not pushed);
+        * text values (actions, states): trimmed and case-insensitive (not pushed: Parquet
+          compares bytes, and no set of spellings covers every case and padding).
         """
         data_type = self._types.get(name)
         if data_type is None:
             return F.lit(False)
-        if data_type.simpleString() == "string":
-            literals: list[object] = [str(value) for value in values]
-        else:
-            literals = list(values)
-        return F.col(self._resolved[name]).isin(literals)  # type: ignore[index]
+        column = F.col(self._resolved[name])  # type: ignore[index]
+        if all(isinstance(value, int) for value in values):
+            if isinstance(data_type, IntegralType):
+                return column.isin(list(values))
+            return column.try_cast("long").isin(list(values))
+        return F.lower(F.trim(column.cast("string"))).isin(sorted({str(value).lower() for value in values}))
+
+    def mentions(self, name: str, values: tuple[str, ...] | list[str] | frozenset[str]) -> Column:
+        """Whether an application field names one of `values` in any case, alone or in a list.
+
+        The core matches each comma-separated element, trimmed and lower-cased; a substring
+        test on the lower-cased text is a superset of that (not pushed).
+        """
+        if self._types.get(name) is None or not values:
+            return F.lit(False)
+        text = F.lower(F.col(self._resolved[name]).cast("string"))  # type: ignore[index]
+        found = F.lit(False)
+        for value in sorted({str(v).lower() for v in values}):
+            found = found | text.contains(value)
+        return found
 
     def has(self, name: str) -> bool:
         return self._resolved.get(name) is not None
@@ -143,14 +164,28 @@ class SourceFormat:
     smb_apps: frozenset[str] = field(default_factory=frozenset)
     description: str = ""
 
-    def resolve(self, schema: StructType, source: str, overrides: Mapping[str, str], where: str) -> Fields:
-        """Find each field's column in an archive's schema; a missing required one is an InputError."""
+    def _candidates(self, logical: str, overrides: Mapping[str, str]) -> tuple[str, ...]:
+        return (overrides[logical],) if logical in overrides else tuple(self.fields[logical])
+
+    def missing_required(self, schema: StructType, overrides: Mapping[str, str]) -> list[str]:
+        """The required fields absent from `schema`, each as the column name(s) looked for."""
+        return [
+            " or ".join(self._candidates(logical, overrides))
+            for logical in self.fields
+            if logical in self.required
+            and not any(_lookup(schema, c) for c in self._candidates(logical, overrides))
+        ]
+
+    def resolve(self, schema: StructType, source: str, overrides: Mapping[str, str], where: str,
+                strict: bool = True) -> Fields:
+        """Find each field's column in an archive's schema; a missing required one is an InputError
+        (with `strict`; otherwise it reads as null, and the caller rejects the rows)."""
         resolved: dict[str, str | None] = {}
         types: dict[str, DataType] = {}
-        for logical, defaults in self.fields.items():
-            candidates = (overrides[logical],) if logical in overrides else defaults
+        for logical in self.fields:
+            candidates = self._candidates(logical, overrides)
             found = next((hit for hit in (_lookup(schema, c) for c in candidates) if hit), None)
-            if found is None and logical in self.required:
+            if found is None and logical in self.required and strict:
                 raise InputError(
                     f"source {source!r} ({self.name}): required column {' or '.join(map(repr, candidates))} "
                     f"(field {logical!r}) is missing in {where}; columns present: {', '.join(schema.fieldNames())}"
@@ -174,26 +209,18 @@ def to_canonical(df: DataFrame, columns: Mapping[str, Column], keep: tuple[str, 
 
 
 def raw_variants(values: set[str] | frozenset[str] | tuple[str, ...]) -> list[str]:
-    """Spellings of vocabulary values as archives write them, for pushable IN filters.
-
-    Parquet filters compare bytes, so a case-insensitive match is pushed down as the
-    usual spellings (lower, UPPER, Capitalized, as given); the exact case-insensitive
-    test runs again after normalization.
-    """
-    spellings: set[str] = set()
-    for value in values:
-        spellings.update({value, value.lower(), value.upper(), value.capitalize(), value.title()})
-    return sorted(spellings)
+    """The vocabulary values, sorted: `Fields.isin` compares them trimmed and in any case."""
+    return sorted(set(values))
 
 
 def smb_prefilter(fields: Fields, context: FormatContext, port: str, names: tuple[str, ...] = (),
                   smb_ids: frozenset[str] = frozenset()) -> Column:
-    """Pushable "could be SMB": the port field in the SMB ports, or one of the `names` fields
-    (application, service) in the vendor's SMB ids plus the configured apps, as archives spell them."""
-    ids = raw_variants(smb_ids | set(context.smb_apps))
+    """"Could be SMB": the port field in the SMB ports, or one of the `names` fields
+    (application, service) naming a vendor SMB id or a configured app, in any case or list."""
+    ids = sorted(smb_ids | set(context.smb_apps))
     smb = fields.isin(port, context.smb_ports)
     for name in names:
-        smb = smb | fields.isin(name, ids)
+        smb = smb | fields.mentions(name, ids)
     return smb
 
 
@@ -237,12 +264,14 @@ def local_to_utc(timestamp: Column, timezone: str) -> Column:
 _ZONE_AFTER_TIME = r"\d:\d{2}(:\d{2}([.,]\d+)?)?\s*(Z|[+-]\d{1,2}(:?\d{2})?|[A-Za-z][\w/+:-]*)\z"
 
 
-def any_time_to_utc(column: Column, data_type: DataType, timezone: str) -> Column:
+def any_time_to_utc(column: Column, data_type: DataType | None, timezone: str) -> Column:
     """Timestamp, epoch number or ISO text -> UTC timestamp.
 
     Text with an explicit offset or 'Z' is exact; text without one is wall-clock time in
     `timezone`. Unparseable text gives null (the core rejects the row).
     """
+    if data_type is None:  # a file without the time column: the core rejects its rows
+        return F.lit(None).cast("timestamp")
     type_name = data_type.simpleString()
     if type_name == "timestamp":
         return column

@@ -106,19 +106,17 @@ def _element(groups: Column, index: int) -> Column:
 
 
 def prefilter_cisco_asa(fields: Fields, context: FormatContext) -> Column:
-    """`message IS NOT NULL` and the message names an SMB port and a connection or ACL verb.
+    """`message IS NOT NULL`, a connection or ACL verb, and an SMB port as the message
+    patterns read ports: a whole digit run after '/' or '(', leading zeros allowed.
 
-    Only IS NOT NULL and string `contains` (pushed as StringContains; Parquet evaluates it
-    per row group with `filterPushdown.stringPredicate`) are used: no regex before the scan.
-    The port test is a superset (/4450 matches /445); normalize parses the exact port.
+    The verbs are cheap `contains` tests (case-sensitive, as the patterns are) that run first;
+    the port regex runs only on their survivors. Normalize parses the exact port.
     """
     message = fields.col("message")
-    ports = F.lit(False)
-    for port in context.smb_ports:
-        ports = ports | message.contains(f"/{port} ") | message.contains(f"/{port})") | message.contains(f"({port})")
-        ports = ports | message.endswith(f"/{port}")
+    ports = "|".join(str(port) for port in context.smb_ports)
+    smb_port = message.rlike(rf"[/(]0*({ports})(?!\d)")
     verbs = message.contains("Built ") | message.contains("Teardown ") | message.contains("access-list ")
-    return message.isNotNull() & ports & verbs
+    return message.isNotNull() & verbs & smb_port
 
 
 def normalize_cisco_asa(df: DataFrame, fields: Fields, context: FormatContext, keep: tuple[str, ...]) -> DataFrame:

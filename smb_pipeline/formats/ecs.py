@@ -17,7 +17,6 @@ from smb_pipeline.formats.base import (
     any_time_to_utc,
     port_text,
     protocol_name,
-    raw_variants,
     to_canonical,
 )
 
@@ -50,11 +49,11 @@ def prefilter_ecs(fields: Fields, context: FormatContext) -> Column:
 
     The verdict sits in an array (`event.type`), which Parquet cannot filter on; normalize reads it.
     """
-    apps = raw_variants(set(context.smb_apps) | SMB_APPS)
+    apps = sorted(set(context.smb_apps) | SMB_APPS)
     smb = fields.isin("destination.port", context.smb_ports)
     for name in ("network.protocol", "network.application"):
         if fields.has(name):
-            smb = smb | fields.isin(name, apps)
+            smb = smb | fields.mentions(name, apps)
     return smb
 
 

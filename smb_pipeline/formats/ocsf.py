@@ -55,14 +55,22 @@ REQUIRED = frozenset({"time", "src_endpoint.ip", "dst_endpoint.ip", "dst_endpoin
 def prefilter_ocsf(fields: Fields, context: FormatContext) -> Column:
     by_disposition = fields.isin("disposition_id", ALLOWED_DISPOSITION_IDS)
     if fields.has("action_id"):
-        no_verdict = fields.col("action_id").isNull() | fields.isin("action_id", UNKNOWN_ACTION_IDS)
+        # As the normalizer reads it: text that is not a number is no verdict either.
+        no_verdict = fields.col("action_id").try_cast("int").isNull() | fields.isin("action_id", UNKNOWN_ACTION_IDS)
         allowed = fields.isin("action_id", ALLOWED_ACTION_IDS) | (by_disposition & no_verdict)
     else:
         allowed = by_disposition
     predicate = allowed & smb_prefilter(fields, context, "dst_endpoint.port", ("app_name",), SMB_APPS)
     if fields.has("class_uid"):
-        predicate = predicate & fields.isin("class_uid", (NETWORK_ACTIVITY,))
+        predicate = predicate & is_network_activity(fields)
     return predicate
+
+
+def is_network_activity(fields: Fields) -> Column:
+    """Network Activity, or no class named (a producer that logs only this class); the
+    normalizer gives other classes no verdict, so the prefilter and it agree."""
+    class_uid = fields.col("class_uid").try_cast("int")
+    return class_uid.isNull() | fields.isin("class_uid", (NETWORK_ACTIVITY,))
 
 
 def _direction(direction_id: Column) -> Column:
@@ -82,7 +90,8 @@ def normalize_ocsf(df: DataFrame, fields: Fields, context: FormatContext, keep: 
     by_disposition = F.when(disposition_id.isin(*ALLOWED_DISPOSITION_IDS), "allowed").when(
         disposition_id.isin(*BLOCKED_DISPOSITION_IDS), "blocked"
     )
-    verdict = F.when(action_id.isNull() | action_id.isin(*UNKNOWN_ACTION_IDS), by_disposition).otherwise(by_action)
+    by_id = F.when(action_id.isNull() | action_id.isin(*UNKNOWN_ACTION_IDS), by_disposition).otherwise(by_action)
+    verdict = F.when(is_network_activity(fields), by_id)  # other classes carry no traffic verdict
     uid = fields.col("connection_info.uid", "string")
     # Producers that log Open and Close of a connection repeat its uid; others give one record per uid.
     key = session_key(fields.col("device.hostname", "string"), uid)

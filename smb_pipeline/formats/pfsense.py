@@ -37,16 +37,15 @@ PREFIX_RE = r"^.*?filterlog(\[\d+\])?:\s*"
 
 
 def prefilter_pfsense(fields: Fields, context: FormatContext) -> Column:
-    """`message IS NOT NULL`, the CSV has a `,pass,` field and an SMB port as a whole field.
-
-    Only IS NOT NULL and `contains` (pushed as StringContains) are used; a superset, as
-    ",445," may be another field: normalize reads the exact positions.
+    """`message IS NOT NULL`, a `pass` field and an SMB port as a whole field, read as the
+    normalizer reads fields (trimmed, any case, leading zeros). A superset, as ",445," may be
+    another field: normalize reads the exact positions.
     """
     message = fields.col("message")
-    ports = F.lit(False)
-    for port in context.smb_ports:
-        ports = ports | message.contains(f",{port},") | message.endswith(f",{port}")
-    return message.isNotNull() & message.contains(",pass,") & ports
+    ports = "|".join(str(port) for port in context.smb_ports)
+    passed = message.rlike(r"(?i), *pass *,")
+    smb_port = message.rlike(rf", *0*({ports}) *(,|$)")
+    return message.isNotNull() & passed & smb_port
 
 
 def normalize_pfsense(df: DataFrame, fields: Fields, context: FormatContext, keep: tuple[str, ...]) -> DataFrame:

@@ -15,7 +15,6 @@ from smb_pipeline.formats.base import (
     any_time_to_utc,
     port_text,
     protocol_name,
-    raw_variants,
     to_canonical,
 )
 
@@ -48,7 +47,7 @@ def prefilter_suricata_flow(fields: Fields, context: FormatContext) -> Column:
     """`event_type = 'flow'` and (dest_port IN SMB ports or app_proto IN SMB apps); establishment is checked later."""
     smb = fields.isin("dest_port", context.smb_ports)
     if fields.has("app_proto"):
-        smb = smb | fields.isin("app_proto", raw_variants(set(context.smb_apps) | SMB_APPS))
+        smb = smb | fields.mentions("app_proto", sorted(set(context.smb_apps) | SMB_APPS))
     return fields.isin("event_type", sorted(EVENT_TYPES)) & smb
 
 

@@ -42,15 +42,14 @@ REQUIRED = frozenset({"ts", "id.orig_h", "id.resp_h", "id.orig_p", "id.resp_p", 
 
 
 def prefilter_zeek_conn(fields: Fields, context: FormatContext) -> Column:
-    """Established (`conn_state IN`) and (resp_p IN SMB ports or `service` contains an SMB name).
+    """Established (`conn_state IN`) and (resp_p IN SMB ports or `service` names an SMB app).
 
-    `service` is a comma list ("krb,smb,gssapi"), so it is matched with a pushed
-    StringContains; the core then checks whole list elements.
+    `service` is a comma list ("krb,smb,gssapi"): `mentions` matches it in any case; the core
+    then checks whole list elements.
     """
     smb = fields.isin("id.resp_p", context.smb_ports)
     if fields.has("service"):
-        for app in sorted(set(context.smb_apps) | SMB_SERVICES):
-            smb = smb | fields.col("service").contains(app)
+        smb = smb | fields.mentions("service", sorted(set(context.smb_apps) | SMB_SERVICES))
     return fields.isin("conn_state", sorted(ESTABLISHED_STATES)) & smb
 
 

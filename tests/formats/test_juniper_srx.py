@@ -88,11 +88,12 @@ def test_columns_override(spark):
     assert row.src_ip == "10.0.0.5"
 
 
-def test_prefilter_is_pushed_to_parquet(spark, tmp_path):
+def test_prefilter_pushes_only_exact_filters_to_parquet(spark, tmp_path):
     path = str(tmp_path / "srx")
     spark.createDataFrame([_row()], SCHEMA).write.parquet(path)
     df = spark.read.parquet(path)
     fields = JUNIPER_SRX.resolve(df.schema, "src1", {}, "test")
     pushed = pushed_filters(df.filter(JUNIPER_SRX.prefilter(fields, FormatContext("src1"))))
-    assert "In(event," in pushed, pushed
-    assert "In(`destination-port`, [139,445])" in pushed, pushed
+    # `event` is text, compared trimmed and in any case; the port IN is OR-ed with the service
+    # test: nothing that compares text bytes reaches the scan.
+    assert "In(event," not in pushed and "In(`service-name`," not in pushed, pushed

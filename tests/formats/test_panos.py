@@ -90,12 +90,13 @@ def test_columns_override(spark):
     assert row.src_ip == "10.0.0.5"
 
 
-def test_prefilter_is_pushed_to_parquet(spark, tmp_path):
+def test_prefilter_pushes_only_exact_filters_to_parquet(spark, tmp_path):
     path = str(tmp_path / "panos")
     spark.createDataFrame([_row()], SCHEMA).write.parquet(path)
     df = spark.read.parquet(path)
     fields = PANOS.resolve(df.schema, "src1", {}, "test")
     ctx = FormatContext(source="src1", smb_apps=("smb",))
     pushed = pushed_filters(df.filter(PANOS.prefilter(fields, ctx)))
-    assert "In(action," in pushed
-    assert "In(dport, [139,445])" in pushed, pushed
+    # The port IN is exact but sits in an OR with the application test, which Parquet cannot
+    # evaluate (any case, in a list): nothing that compares text bytes is pushed.
+    assert "In(action," not in pushed and "In(app," not in pushed, pushed

@@ -1,0 +1,161 @@
+"""Property: for every format, the prefilter keeps every row the normalizer classifies as allowed SMB.
+
+From a few allowed-SMB rows per format, variants are generated one value at a time: padded
+and mixed-case text (actions, states, app ids, whole messages), ports inside text with
+padding and leading zeros, and every number written as text (ports, codes, epoch times) with
+padding and leading zeros. Each variant goes through the real normalizer, validation and
+allowed-SMB status; any variant that is allowed SMB must pass the prefilter.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from pyspark.sql import functions as F
+from pyspark.sql.types import IntegralType, StringType, StructField, StructType
+
+from smb_pipeline.formats import FORMATS
+from smb_pipeline.formats.base import FormatContext
+from smb_pipeline.pipeline import STATUS_SMB, with_status
+from smb_pipeline.validate import with_validated_fields
+from tests.formats import (
+    test_aws_vpc_flow,
+    test_checkpoint,
+    test_cisco_asa,
+    test_ecs,
+    test_fortigate,
+    test_gcp_firewall,
+    test_juniper_srx,
+    test_ocsf,
+    test_panos,
+    test_pfsense,
+    test_suricata_flow,
+    test_zeek_conn,
+)
+from tests.formats.test_azure_nsg_flow import DDL as AZURE_DDL
+from tests.formats.test_azure_nsg_flow import FLOW, T0
+
+pytestmark = pytest.mark.spark
+
+CIM_DDL = ("_time timestamp, src_ip string, dest_ip string, src_port int, dest_port int, transport string, "
+           "app string, action string")
+CIM_TIME = dt.datetime(2026, 1, 15, 9, 0)
+
+# Allowed SMB rows of each format: by port, and by application where the format names one.
+SEEDS: dict[str, tuple[str, list]] = {
+    "cim": (CIM_DDL, [(CIM_TIME, "10.0.0.5", "10.0.1.9", 50000, 445, "tcp", "unknown", "allowed"),
+                      (CIM_TIME, "10.0.0.5", "10.0.1.9", 50000, 8445, "tcp", "ms-ds-smb", "Allowed")]),
+    "panos": (test_panos.SCHEMA, [test_panos._row(), test_panos._row(dport=8445, app="ms-ds-smb")]),
+    "fortigate": (test_fortigate.SCHEMA, [test_fortigate._row(), test_fortigate._row(action="accept", dstport=8445)]),
+    "checkpoint": (test_checkpoint.SCHEMA, [test_checkpoint._row(), test_checkpoint._row(service=8445)]),
+    "juniper_srx": (test_juniper_srx.SCHEMA, [test_juniper_srx._row(),
+                                              test_juniper_srx._row(**{"destination-port": 8445})]),
+    "aws_vpc_flow": (test_aws_vpc_flow.SCHEMA, [test_aws_vpc_flow._row()]),
+    "gcp_firewall": (test_gcp_firewall.SCHEMA, [test_gcp_firewall._row()]),
+    "ocsf": (test_ocsf.SCHEMA, [test_ocsf._row(), test_ocsf._row(action_id=0),
+                                test_ocsf._row(app_name="SMB", dst_endpoint={"ip": "10.0.1.9", "port": 8445})]),
+    "cisco_asa": (test_cisco_asa.DDL, [("2026-01-15 09:00:00", "fw1", test_cisco_asa.BUILT_IN)]),
+    "pfsense": (test_pfsense.DDL, [("2026-01-15T09:00:00Z", "pf1", test_pfsense.PASS_V4),
+                                   ("2026-01-15T09:00:00Z", "pf1", test_pfsense.PASS_V6)]),
+    "azure_nsg_flow": (AZURE_DDL, [("2026-01-15T09:10:00Z", "rule", "000D3A000001", f"{T0},{FLOW},T,I,A,B,,,,")]),
+    "zeek_conn": (test_zeek_conn.DOTTED, [test_zeek_conn.SMB,
+                                          (*test_zeek_conn.SMB[:5], 8445, *test_zeek_conn.SMB[6:])]),
+    "suricata_flow": (test_suricata_flow.DDL, [test_suricata_flow._event(), test_suricata_flow._event(dest_port=8445)]),
+    "ecs": (test_ecs.NESTED, [test_ecs._event(), test_ecs._event(port=8445)]),
+}
+SMB_PORT_TEXT = re.compile(r"(?<!\d)(445|139)(?!\d)")
+
+
+def _mixed_case(text: str) -> str:
+    return "".join(c.upper() if i % 2 else c.lower() for i, c in enumerate(text))
+
+
+def _text_variants(text: str) -> list[str]:
+    """Spellings a normalizer trims, lower-cases or reads as numbers."""
+    variants = [f" {text}", f"{text}  ", _mixed_case(text), text.upper(), f"0{text}" if text.isdigit() else text]
+    variants.append(SMB_PORT_TEXT.sub(r"0\1", text))  # ports inside messages and tuples
+    variants.append(text.replace(",", ", "))  # padded CSV fields
+    return [v for v in variants if v != text]
+
+
+def _as_text_schema(data_type):
+    """The schema with every integer written as text (recursively)."""
+    if isinstance(data_type, StructType):
+        return StructType([StructField(f.name, _as_text_schema(f.dataType), True) for f in data_type.fields])
+    return StringType() if isinstance(data_type, IntegralType) else data_type
+
+
+def _as_text(value, data_type):
+    if isinstance(data_type, StructType):
+        return None if value is None else {f.name: _as_text(value[f.name], f.dataType) for f in data_type.fields}
+    return str(value) if isinstance(data_type, IntegralType) and value is not None else value
+
+
+def _variants(row: dict, schema: StructType) -> list[dict]:
+    """`row` with one text leaf changed at a time, for every text leaf and spelling."""
+    found = []
+    for field in schema.fields:
+        value = row[field.name]
+        if isinstance(field.dataType, StructType) and value is not None:
+            found += [{**row, field.name: inner} for inner in _variants(value, field.dataType)]
+        elif isinstance(field.dataType, StringType) and isinstance(value, str):
+            found += [{**row, field.name: variant} for variant in _text_variants(value)]
+    return found
+
+
+def _as_dict(value, data_type):
+    """A seed row (tuples or dicts, nested) as dicts keyed by field name."""
+    if isinstance(data_type, StructType) and value is not None:
+        items = value.items() if isinstance(value, dict) else zip(data_type.fieldNames(), value, strict=True)
+        values = dict(items)
+        return {f.name: _as_dict(values[f.name], f.dataType) for f in data_type.fields}
+    return value
+
+
+def _staged(spark, name: str, schema: StructType, rows: list[dict]):
+    """Each row with its allowed-SMB status from the real normalizer and whether the prefilter keeps it."""
+    fmt = FORMATS[name]
+    frame = spark.createDataFrame(rows, schema)
+    fields = fmt.resolve(frame.schema, "src1", {}, "test")
+    context = FormatContext("src1", smb_ports=(139, 445), smb_apps=tuple(sorted(fmt.smb_apps | {"smb"})))
+    flagged = frame.withColumn("_row", F.to_json(F.struct(*[F.col(f"`{c}`") for c in frame.columns])))
+    flagged = flagged.withColumn("_kept", F.coalesce(fmt.prefilter(fields, context), F.lit(False)))
+    normalized = fmt.normalize(flagged, fields, context, ("_kept", "_row"))
+    staged = with_status(with_validated_fields(normalized), context.smb_ports, context.smb_apps)
+    return staged.select(F.lit(name).alias("format"), F.col("status") == STATUS_SMB, "_kept", "_row")
+
+
+@pytest.fixture(scope="module")
+def outcomes(spark) -> dict[str, tuple[int, int, int, list[str]]]:
+    """Per format: (seed rows, allowed SMB variants, of which the prefilter drops, examples),
+    from one Spark job over every format's variants."""
+    frames, seeds = [], {}
+    for name, (ddl, rows) in SEEDS.items():
+        schema = spark.createDataFrame([], ddl).schema
+        seed_rows = [_as_dict(row, schema) for row in rows]
+        text_schema = _as_text_schema(schema)
+        text_rows = [_as_text(row, schema) for row in seed_rows]
+        seeds[name] = len(seed_rows)
+        frames.append(_staged(spark, name, schema, seed_rows + [v for r in seed_rows for v in _variants(r, schema)]))
+        frames.append(_staged(spark, name, text_schema,
+                              text_rows + [v for r in text_rows for v in _variants(r, text_schema)]))
+    union = frames[0]
+    for frame in frames[1:]:
+        union = union.unionByName(frame)
+    smb = F.col("(status = allowed_smb)")
+    counts = union.groupBy("format").agg(
+        F.count(F.when(smb, 1)).alias("smb"),
+        F.count(F.when(smb & ~F.col("_kept"), 1)).alias("dropped"),
+        F.slice(F.collect_list(F.when(smb & ~F.col("_kept"), F.col("_row"))), 1, 3).alias("examples"),
+    )
+    return {row.format: (seeds[row.format], row.smb, row.dropped, row.examples) for row in counts.collect()}
+
+
+@pytest.mark.parametrize("name", sorted(FORMATS))
+def test_prefilter_keeps_every_row_the_normalizer_allows_as_smb(outcomes, name):
+    seeds, smb, dropped, examples = outcomes[name]
+    # Not vacuous: the seeds, as typed and as text, and some of their variants are allowed SMB.
+    assert smb > 2 * seeds, f"{name}: only {smb} allowed SMB row(s) among the variants"
+    assert dropped == 0, f"{name}: the prefilter drops {dropped} allowed SMB row(s), e.g. {examples}"
