@@ -43,6 +43,8 @@ def summary_data(result: RunResult) -> dict:
         "totals": {name: result.total(name) for name in _COLUMNS},
         "daily": {day.isoformat(): [{"source": s.source, **{n: getattr(s, n) for n in _COLUMNS}} for s in counts]
                   for day, counts in sorted(result.daily.items())},
+        "no_data": list(result.no_data),
+        "files_skipped": list(result.files_skipped),
         "pairs_written": result.pairs_written,
         "run_seconds": round(result.elapsed_seconds, 3),
         "tables": dict(result.tables),

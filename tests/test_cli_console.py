@@ -124,6 +124,7 @@ def test_quiet_prints_only_the_summary_and_writes_summary_json(workdir, tmp_path
     assert source["source"] == "edge" and source["rows_read"] > 0
     assert source["rows_read"] == sum(source[k] for k in ("not_allowed_smb", "rejected", "excluded", "aggregated"))
     assert document["totals"]["rows_read"] == source["rows_read"]
+    assert (document["no_data"], document["files_skipped"]) == ([], [])
     assert f"{source['rows_read']:,}" in result.stdout
     assert "Ivy" in log.read_text() or "ivy" in log.read_text()
 
