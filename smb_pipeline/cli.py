@@ -213,6 +213,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--master", default="local[*]")
     demo.set_defaults(handler=cmd_demo)
+
+    from smb_pipeline.bi.commands import add_bi_commands
+
+    add_bi_commands(commands)
     return parser
 
 
