@@ -158,3 +158,23 @@ def test_report_renders_in_headless_chromium(report, tmp_path):
 
     png = screenshot(report[1], tmp_path)
     assert distinct_colours(png) > 20, "the rendered page looks blank"
+
+
+def test_registration_is_idempotent_never_writes_and_skips_missing_tables(spark, bi_lake, tmp_path):
+    from deltalake import DeltaTable
+
+    from smb_pipeline.bi.catalog import TABLES, register_catalog
+    from smb_pipeline.config import load_config
+
+    config = load_config(bi_lake.config_path)
+    versions = {t: DeltaTable(str(bi_lake.lake / t)).version() for t in TABLES}
+    first = register_catalog(spark, config, "bi_registration")
+    assert register_catalog(spark, config, "bi_registration") == first
+    assert {t: DeltaTable(str(bi_lake.lake / t)).version() for t in TABLES} == versions
+    trend = spark.table("bi_registration.smb_daily_trend").collect()
+    assert {row.day: row.pairs for row in trend} == {d: v["pairs"] for d, v in expected_trend(bi_lake).items()}
+
+    empty = config.model_copy(update={"output": config.output.model_copy(update={"path": str(tmp_path)})})
+    notes = register_catalog(spark, empty, "bi_registration_empty")
+    assert len(notes) == len(TABLES) + len(VIEWS) and all("skipped" in note for note in notes)
+    assert spark.sql("SHOW TABLES IN bi_registration_empty").count() == 0

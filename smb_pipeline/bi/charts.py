@@ -8,13 +8,15 @@ to be present where the page is opened.
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Sequence
 
 
 def _pyplot():
     import matplotlib
 
-    matplotlib.use("Agg")  # no display: the report is built on servers and in CI
+    if not os.environ.get("MPLBACKEND"):  # a notebook kernel names its inline backend there
+        matplotlib.use("Agg")  # no display: the report is built on servers and in CI
     import matplotlib.pyplot as plt
 
     return plt
@@ -28,7 +30,17 @@ def _svg(figure) -> str:
 
 
 def trend_chart(days: Sequence[dict]) -> str:
-    """Connections (bars) and pairs (line) per day, rejects per day below."""
+    """The trend figure as inline SVG."""
+    plt = _pyplot()
+    figure = trend_figure(days)
+    try:
+        return _svg(figure)
+    finally:
+        plt.close(figure)
+
+
+def trend_figure(days: Sequence[dict]):
+    """Connections (bars) and pairs (line) per day, rejects per day below; rows as `day_counts` gives."""
     plt = _pyplot()
     from matplotlib.ticker import MaxNLocator
 
@@ -50,10 +62,7 @@ def trend_chart(days: Sequence[dict]) -> str:
         axis.yaxis.set_major_locator(MaxNLocator(integer=True))
     bottom.set_xticks(positions, [row["event_date"].strftime("%m-%d") for row in days])
     bottom.tick_params(axis="x", rotation=60, labelsize=8)
-    try:
-        return _svg(figure)
-    finally:
-        plt.close(figure)
+    return figure
 
 
 def rejects_chart(rows: Sequence[dict]) -> str:
