@@ -44,7 +44,7 @@ def test_every_notebook_runs_headless_on_a_generated_lake(bi_lake, tmp_path):
     for notebook in NOTEBOOKS:
         papermill.execute_notebook(
             str(notebook), str(tmp_path / notebook.name), kernel_name="python3", cwd=str(notebook.parent),
-            parameters={"config_path": str(bi_lake.config_path), "lake": "", "start": str(FIRST_DAY),
+            parameters={"root": "", "config_path": str(bi_lake.config_path), "lake": "", "start": str(FIRST_DAY),
                         "end": str(LAST_DAY), "rows": 5},
             progress_bar=False, request_save_on_cell_execute=False, execution_timeout=600,
         )

@@ -8,6 +8,7 @@ covers the last seven days that have data.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass
 
 from pyspark.sql import DataFrame, SparkSession
@@ -93,12 +94,28 @@ def _last_day(pairs: DataFrame) -> dt.date:
     return row.last
 
 
+def _load_from(root: str | None, config_path: str) -> PipelineConfig:
+    """Load the config as the command line would from `root` (its relative paths mean the same),
+    with a relative local output path made absolute."""
+    from smb_pipeline.bi.catalog import absolute_output
+
+    if not root:
+        return absolute_output(load_config(config_path))
+    here = os.getcwd()
+    os.chdir(root)
+    try:
+        return absolute_output(load_config(config_path))
+    finally:
+        os.chdir(here)
+
+
 def open_review(config_path: str, start: str | None = None, end: str | None = None, lake: str | None = None,
-                master: str = "local[*]") -> Review:
-    """Load the config (with `lake` overriding output.path), start Spark, resolve the days."""
+                root: str | None = None, master: str = "local[*]") -> Review:
+    """Load the config (paths relative to `root`, the folder the CLI runs in; `lake` overrides
+    output.path), start Spark, resolve the days."""
     from smb_pipeline.session import build_spark_session
 
-    config = load_config(config_path)
+    config = _load_from(root, config_path)
     if lake:
         config = config.model_copy(update={"output": config.output.model_copy(update={"path": lake})})
     spark = build_spark_session("smb_pipeline review", master=master, spark_conf=config.spark,
