@@ -178,3 +178,18 @@ def test_registration_is_idempotent_never_writes_and_skips_missing_tables(spark,
     notes = register_catalog(spark, empty, "bi_registration_empty")
     assert len(notes) == len(TABLES) + len(VIEWS) and all("skipped" in note for note in notes)
     assert spark.sql("SHOW TABLES IN bi_registration_empty").count() == 0
+
+
+def test_pairs_and_report_exit_3_naming_the_missing_table(capsys, bi_lake, tmp_path):
+    import yaml
+
+    document = yaml.safe_load(bi_lake.config_path.read_text())
+    document["output"] = {"path": str(tmp_path / "no-lake")}
+    config = tmp_path / "empty.yaml"
+    config.write_text(yaml.safe_dump(document))
+    assert cli.main(["pairs", "--config", str(config), "--date", str(LAST_DAY), "--master", "local[2]"]) == 3
+    assert cli.main(["report", "--config", str(config), "--date", str(LAST_DAY), "--out",
+                     str(tmp_path / "r.html"), "--master", "local[2]"]) == 3
+    err = capsys.readouterr().err
+    assert err.count(f"no Delta table at {tmp_path / 'no-lake'}/smb_allowed_daily") == 2
+    assert not (tmp_path / "r.html").exists()
