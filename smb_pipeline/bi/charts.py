@@ -58,8 +58,9 @@ def trend_figure(days: Sequence[dict]):
                frameon=False)
     bottom.bar(positions, [row["rejects"] for row in days], color="#e45756")
     bottom.set_ylabel("rejects")
-    for axis in (top, pairs_axis, bottom):
-        axis.yaxis.set_major_locator(MaxNLocator(integer=True))
+    pairs_axis.set_ylim(0, max([row["pairs"] for row in days] + [1]) * 1.15)  # pairs from zero, as the bars
+    for axis, bins in ((top, 6), (pairs_axis, 6), (bottom, 3)):
+        axis.yaxis.set_major_locator(MaxNLocator(nbins=bins, integer=True))
     bottom.set_xticks(positions, [row["event_date"].strftime("%m-%d") for row in days])
     bottom.tick_params(axis="x", rotation=60, labelsize=8)
     return figure
