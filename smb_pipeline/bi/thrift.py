@@ -81,7 +81,8 @@ def check_port_free(host: str, port: int) -> None:
 
 def server_command(config: PipelineConfig, endpoint: Endpoint, jars: list[str], master: str) -> list[str]:
     """The spark-submit line of the Thrift Server: Delta on the driver class path, metastore, bind address."""
-    conf = {**DELTA_CONF, **metastore_conf(config, catalog_dir(config)), **config.spark,
+    # The config's own keys win over ours; the metastore's come last as they merge the config's java options.
+    conf = {**DELTA_CONF, **config.spark, **metastore_conf(config, catalog_dir(config)),
             "spark.app.name": "smb_pipeline serve-sql"}
     conf.pop("spark.jars.packages", None)  # resolved already: the jars below
     local_jars = [j.removeprefix("file://") for j in jars]
