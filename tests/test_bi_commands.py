@@ -139,7 +139,7 @@ def test_report_shows_the_day_its_change_new_pairs_rejects_and_accounting(bi_lak
     for reason in {r["reason"] for r in rejects}:
         count = sum(1 for r in rejects if r["reason"] == reason)
         assert f"perimeter {reason} {count}" in text
-    run = next(r for r in bi_lake.rows("pipeline_runs") if r["event_date"] == day)
+    run = next(r for r in bi_lake.rows("pipeline_runs") if r["event_date"] == day and r["status"] == "succeeded")
     assert run["run_id"] in text
     assert f"all {run['rows_read']:,} " in text
     assert html.count("<svg") == 2  # trend and rejects charts, inline
