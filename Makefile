@@ -7,7 +7,7 @@ WORKDIR ?= ./demo
 BENCH_ROWS ?= 10000000
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test check lint bench bench-scale clean
+.PHONY: setup demo test check lint bench bench-scale clean chromium
 
 $(STAMP): setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +20,14 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/smb-pipeline demo --workdir $(WORKDIR)
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The report test renders the HTML page in headless Chromium (Debian's package); as root, install it when missing.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the report rendering test"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

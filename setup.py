@@ -31,10 +31,20 @@ setup(
             "pyspark==4.0.1",
             "delta-spark==4.0.1",
         ],
+        # `smb-pipeline report` draws its charts with matplotlib (inline SVG).
+        "bi": [
+            "matplotlib==3.11.2",
+        ],
         "dev": [
             "pytest==9.2.0",
             "deltalake==1.1.4",
             "ruff==0.17.6",
+            # the analysts' path: report charts, a HiveServer2 client for the serve-sql test
+            # (impyla brings thrift, thrift-sasl and pure-sasl: no C build), notebooks run headless
+            "matplotlib==3.11.2",
+            "impyla==0.24.0",
+            "papermill==2.7.0",
+            "ipykernel==7.4.0",
         ],
         "bench": [
             "duckdb==2.0.1",

@@ -65,7 +65,7 @@ def _add_master(parser: argparse.ArgumentParser) -> None:
                         help="Spark master; on a cluster use spark-submit with jobs/ instead")
 
 
-def _session(config: PipelineConfig, args: argparse.Namespace, app_name: str):
+def start_session(config: PipelineConfig, args: argparse.Namespace, app_name: str):
     """Start Spark with the engine's output going to the log file (smb_pipeline.console)."""
     from smb_pipeline.console import engine_output_to_log
     from smb_pipeline.session import build_spark_session
@@ -102,7 +102,7 @@ def _run_and_report(spark, config: PipelineConfig, start: dt.date, end: dt.date,
 def cmd_run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     start, end = resolve_days(args, config)
-    spark = _session(config, args, "smb_pipeline run")
+    spark = start_session(config, args, "smb_pipeline run")
     _run_and_report(spark, config, start, end, args, "run", args.wait)
     return 0
 
@@ -116,7 +116,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         raise ConfigError(f"--end: {end} is before --start {start}")
     if args.batch_days < 1:
         raise ConfigError(f"--batch-days: must be at least 1 (value {args.batch_days})")
-    spark = _session(config, args, "smb_pipeline backfill")
+    spark = start_session(config, args, "smb_pipeline backfill")
     with _progress(spark, args):
         progress = backfill(spark, config, start, end, args.batch_days, args.force, report=args.console.phase,
                             wait_seconds=args.wait)
@@ -136,7 +136,7 @@ def cmd_maintain(args: argparse.Namespace) -> int:
     hours = args.retention_hours if flag else config.maintenance.vacuum_retention_hours
     check_retention(hours, args.force_retention,
                     "--retention-hours" if flag else "maintenance.vacuum_retention_hours")
-    spark = _session(config, args, "smb_pipeline maintain")
+    spark = start_session(config, args, "smb_pipeline maintain")
     with _progress(spark, args):
         reports = maintain(spark, config, dt.datetime.now(dt.timezone.utc).date(), hours, args.force_retention)
     args.console.summary("\n".join(r.line() for r in reports) or "nothing to maintain: no tables yet",
@@ -183,10 +183,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     config = config.model_copy(update={"sources": tuple(sources),
                                        "output": config.output.model_copy(update={"path": str(workdir / "lake")})})
     first = _first_demo_day(args.days, None)
+    written = write_demo_config(config, workdir)
     for source in config.sources:
         generate_vendor_archive(source.path, source.format, args.days, args.rows_per_day, args.seed, first)
     args.console.phase(f"demo archives: {args.days} day(s) of {len(config.sources)} formats in {workdir / 'archive'}")
-    spark = _session(config, args, "smb_pipeline demo")
+    spark = start_session(config, args, "smb_pipeline demo")
     result = _run_and_report(spark, config, first, first + dt.timedelta(days=args.days - 1), args, "demo")
     top = (
         spark.read.format("delta").load(result.tables["smb_allowed_daily"])
@@ -197,8 +198,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
     lines = ["top pairs (allowed SMB from outside the company):"]
     for row in top.collect():  # ten rows of the (already small) pair table
         lines.append(f"  {row.src_ip:>40} -> {row.dest_ip:<20} {row.connections:>6} connections")
+    lines.append(f"the demo's config (for pairs, report, serve-sql and the notebook): {written}")
     args.console.summary("\n".join(lines))
     return 0
+
+
+def write_demo_config(config: PipelineConfig, workdir: Path) -> Path:
+    """Save the demo's effective config (absolute paths) as <workdir>/demo.yaml, so that the
+    analysts' commands and the notebook can be pointed at the demo lake."""
+    import yaml
+
+    path = workdir / "demo.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    header = "# Written by `smb-pipeline demo`: the configuration of the demo run (paths are absolute).\n"
+    path.write_text(header + yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
+    return path
 
 
 TOP_EPILOG = """\
@@ -270,6 +284,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_generate(commands)
     _add_demo(commands)
+
+    from smb_pipeline.bi.commands import add_bi_commands
+
+    add_bi_commands(commands)
     return parser
 
 

@@ -32,3 +32,11 @@ def spark(tmp_path_factory):
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def bi_lake(spark, tmp_path_factory):
+    """Four days of generated data run through the job, for the analysts' tests (tests/bi_lake.py)."""
+    from tests.bi_lake import make_bi_lake
+
+    return make_bi_lake(spark, tmp_path_factory.mktemp("bi"))

@@ -53,3 +53,9 @@ def test_demo_runs_from_an_installed_wheel_in_another_directory(tmp_path):
     assert "top pairs" in result.stdout and "pairs written" in result.stdout
     assert (elsewhere / "demo" / "lake" / "smb_allowed_daily" / "_delta_log").is_dir()
     assert (elsewhere / "smb-pipeline.log").is_file()
+    # The demo saves its configuration, so the analysts' commands can be pointed at its lake.
+    from smb_pipeline.config import load_config
+
+    saved = load_config(elsewhere / "demo" / "demo.yaml")
+    assert saved.output.path == str(elsewhere / "demo" / "lake")
+    assert [s.path for s in saved.sources] == [str(elsewhere / "demo" / "archive" / s.name) for s in saved.sources]
