@@ -28,6 +28,8 @@ import pyarrow as pa
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from bench.reference_duckdb import read_cidrs
+
 SMB_PORTS = (139, 445)
 SMB_APPS = ("smb", "ms-ds-smb", "netbios-ss")
 SIGN = -(1 << 63)  # Long.MinValue: x ^ SIGN orders unsigned longs as signed ones
@@ -65,15 +67,6 @@ def cidr_buckets(nets) -> list[tuple[int, int, int, int, int]]:
         hi = _halves(int(net.broadcast_address))
         rows.extend((bucket, *lo, *hi) for bucket in buckets)
     return rows
-
-
-def read_company_cidrs(path: str | Path) -> list:
-    nets = []
-    for line in Path(path).read_text().splitlines():
-        text = line.split("#", 1)[0].strip()
-        if text:
-            nets.append(ipaddress.ip_network(text, strict=True))
-    return nets
 
 
 CIDR_COLUMNS = ("bucket", "lo_hi", "lo_lo", "hi_hi", "hi_lo")
@@ -139,7 +132,7 @@ def allowed_smb(spark: SparkSession, archive: str | Path, start: dt.date, end: d
 def peer_pairs(spark: SparkSession, archive: str | Path, subnets: str | Path,
                start: dt.date, end: dt.date) -> DataFrame:
     """The pair table, as a DataFrame (nothing runs yet)."""
-    rows = cidr_buckets(read_company_cidrs(subnets))
+    rows = cidr_buckets(read_cidrs(subnets))
     # From an Arrow table: a local relation, broadcast without a job or a Python worker.
     cidrs = spark.createDataFrame(pa.table({name: pa.array([row[i] for row in rows], pa.int64())
                                             for i, name in enumerate(CIDR_COLUMNS)}))
