@@ -19,7 +19,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from smb_pipeline.console import DEFAULT_LOG_FILE, NORMAL, QUIET, VERBOSE, Console, configure_logging
+from smb_pipeline.console import DEFAULT_LOG_FILE, NORMAL, QUIET, VERBOSE, Console, console_logging
 from smb_pipeline.errors import ConfigError, InputError, RunTerminated, StorageError
 
 EXIT_INPUT = 1
@@ -108,14 +108,19 @@ def exit_code_for(exc: BaseException) -> tuple[int, str]:
 
 def run_handler(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
     """Run a command with its console; any failure is one line on stderr and an exit code."""
-    command = getattr(args, "command", None) or "run"
     try:
         console = make_console(args)
-        configure_logging(console)
     except ConfigError as exc:
         print(f"smb-pipeline: config error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     args.console = console
+    with console_logging(console):
+        return _run_with_console(handler, args, console)
+
+
+def _run_with_console(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace,
+                      console: Console) -> int:
+    command = getattr(args, "command", None) or "run"
     try:
         code = handler(args)
     except Exception as exc:

@@ -121,28 +121,44 @@ class _NotPhases(logging.Filter):
         return not (record.name.startswith("smb_pipeline") and shown)
 
 
-def configure_logging(console: Console) -> None:
+@contextlib.contextmanager
+def console_logging(console: Console) -> Iterator[None]:
     """Every Python log record (ours, py4j's, warnings) to the log file; phases to the console;
-    with --verbose the other records too."""
+    with --verbose the other records too. The logging set-up before the command is restored
+    afterwards, so a command run in-process (a notebook, a test) leaves no handler behind."""
     root = logging.getLogger()
-    for handler in list(root.handlers):
+    library = logging.getLogger("smb_pipeline")
+    saved_root = (list(root.handlers), root.level)
+    for handler in saved_root[0]:
         root.removeHandler(handler)
     root.setLevel(logging.INFO)
+    added: list[logging.Handler] = []
     if console.log_file is not None:
         console.log_file.parent.mkdir(parents=True, exist_ok=True)
         file_handler = logging.FileHandler(console.log_file, encoding="utf-8", delay=True)
         file_handler.setFormatter(logging.Formatter(LOG_FORMAT))
-        root.addHandler(file_handler)
+        added.append(file_handler)
     if console.mode == VERBOSE:
         stream = logging.StreamHandler(console.err)
         stream.setFormatter(logging.Formatter(LOG_FORMAT))
         stream.addFilter(_NotPhases())
-        root.addHandler(stream)
-    library = logging.getLogger("smb_pipeline")
-    for handler in [h for h in library.handlers if isinstance(h, _PhaseHandler)]:
-        library.removeHandler(handler)
-    library.addHandler(_PhaseHandler(console))
+        added.append(stream)
+    for handler in added:
+        root.addHandler(handler)
+    phases = _PhaseHandler(console)
+    library.addHandler(phases)
     logging.captureWarnings(True)
+    try:
+        yield
+    finally:
+        logging.captureWarnings(False)
+        library.removeHandler(phases)
+        for handler in added:
+            root.removeHandler(handler)
+            handler.close()
+        for handler in saved_root[0]:
+            root.addHandler(handler)
+        root.setLevel(saved_root[1])
 
 
 @contextlib.contextmanager

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
@@ -21,6 +22,8 @@ PARTITION = "event_date"
 USER_METADATA_CONF = "spark.databricks.delta.commitInfo.userMetadata"
 DELTA_FIX = (f"Delta Lake is not available in the Spark session: add --packages {DELTA_MAVEN_PACKAGE} "
              "to spark-submit (or use a platform that ships Delta)")
+
+CREATE_ATTEMPTS = 6  # about 8 s of waiting for a racing creator
 
 log = logging.getLogger("smb_pipeline")
 
@@ -63,7 +66,7 @@ def create_table_if_absent(spark: SparkSession, path: str, schema: StructType,
                            properties: Mapping[str, str] | None = None) -> None:
     """Create an empty table at `path` unless one exists; the first write of a run, so that an
     unwritable output or a session without Delta fails before any computation (StorageError)."""
-    for _ in range(5):
+    for attempt in range(CREATE_ATTEMPTS):
         try:
             if DeltaTable.isDeltaTable(spark, path):
                 return
@@ -73,11 +76,19 @@ def create_table_if_absent(spark: SparkSession, path: str, schema: StructType,
             builder.execute()
             return
         except Exception as exc:
-            if is_concurrent_modification(exc):
-                continue  # another run created it at the same moment
+            if attempt + 1 < CREATE_ATTEMPTS and _racing_creation(exc):
+                time.sleep(0.25 * 2 ** attempt)  # another run is creating it right now; look again
+                continue
             if is_delta_missing(exc):
                 raise StorageError(DELTA_FIX) from None
             raise StorageError(f"output {path}: cannot create the table: {_first_line(exc)}") from None
+
+
+def _racing_creation(exc: BaseException) -> bool:
+    """Another run created the table at the same moment: its commit won, or its `_delta_log`
+    directory exists while its first commit is not written yet (then the location looks
+    non-empty but is no table). A location that stays so after the retries is reported."""
+    return is_concurrent_modification(exc) or "DELTA_CREATE_TABLE_WITH_NON_EMPTY_LOCATION" in str(exc)
 
 
 def _first_line(exc: BaseException) -> str:

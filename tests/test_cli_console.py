@@ -147,3 +147,30 @@ def test_traceback_only_with_debug(tmp_path):
     assert (plain.returncode, plain.stderr.strip().splitlines()) == (2, [message])
     assert debug.returncode == 2 and "Traceback (most recent call last)" in debug.stderr
     assert debug.stderr.strip().splitlines()[-1] == message
+
+
+def test_a_command_run_in_process_leaves_logging_as_it_found_it(tmp_path):
+    """A notebook or a test calls commands in-process: their console must not outlive them, or a
+    later log record is written to a stream that is gone."""
+    import argparse
+    import io
+    import logging
+
+    from smb_pipeline.cli_common import run_handler
+
+    root, library = logging.getLogger(), logging.getLogger("smb_pipeline")
+    before = (list(root.handlers), root.level, list(library.handlers))
+    args = argparse.Namespace(quiet=False, verbose=True, debug=False, command="probe",
+                              log_file=str(tmp_path / "probe.log"), summary_json=None)
+    err = io.StringIO()
+
+    def handler(parsed):
+        parsed.console.err = err
+        library.info("inside the command")
+        return 0
+
+    assert run_handler(handler, args) == 0
+    library.info("after the command")
+    assert (list(root.handlers), root.level, list(library.handlers)) == before
+    assert "inside the command" in err.getvalue() and "after the command" not in err.getvalue()
+    assert "inside the command" in (tmp_path / "probe.log").read_text()

@@ -330,6 +330,8 @@ def test_two_claimants_of_the_same_day_at_once_one_wins(spark, tmp_path):
             outcomes.append("won")
         except ConcurrencyError:
             outcomes.append("lost")
+        except Exception as exc:  # anything else is a failure of the test, not a silent thread death
+            outcomes.append(f"{type(exc).__name__}: {exc}")
 
     threads = [threading.Thread(target=claim, args=(name,)) for name in ("a", "b")]
     for thread in threads:
