@@ -6,6 +6,7 @@ import ipaddress
 
 import pytest
 
+from smb_pipeline.codegen import end_codegen_stage
 from smb_pipeline.config import parse_cidr
 from smb_pipeline.ip import with_ip_hex
 from smb_pipeline.subnets import build_subnet_index, choose_bucket_bits, exclude_company_traffic
@@ -34,8 +35,11 @@ def _in_company(address: str, networks) -> bool:
 
 
 def _events(spark, pairs):
+    """Addresses with their hex columns, computed in a stage of their own as the job does after
+    validation: otherwise the optimizer inlines the parsing into every join condition and the
+    `both` plan's generated code is too large to compile (minutes of Janino, then interpreted)."""
     frame = spark.createDataFrame(pairs, "src_ip string, dest_ip string")
-    return with_ip_hex(with_ip_hex(frame, "src_ip", "src_ip_hex"), "dest_ip", "dest_ip_hex")
+    return end_codegen_stage(with_ip_hex(with_ip_hex(frame, "src_ip", "src_ip_hex"), "dest_ip", "dest_ip_hex"))
 
 
 def _kept(frame):
