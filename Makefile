@@ -7,7 +7,7 @@ WORKDIR ?= ./demo
 BENCH_ROWS ?= 10000000
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test check lint bench bench-scale clean chromium
+.PHONY: setup demo test test-system check lint bench bench-scale clean chromium
 
 $(STAMP): setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +20,14 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/smb-pipeline demo --workdir $(WORKDIR)
 
+# Everything in one Spark session: transforms, formats, end-to-end runs, plans, failures (about 10 min on 2 cores).
 test: $(STAMP) chromium
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -m "not system" $(PYTEST_ARGS)
+
+# What starts other processes: CLI runs with real signals and concurrent runs, a standalone
+# cluster, the Thrift server, a wheel installed elsewhere, the notebook (about 15 min; CI runs it).
+test-system: $(STAMP)
+	$(BIN)/pytest -m system $(PYTEST_ARGS)
 
 # The report test renders the HTML page in headless Chromium (Debian's package); as root, install it when missing.
 chromium:
@@ -32,7 +38,7 @@ chromium:
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-check: lint test
+check: lint test test-system
 
 # The job vs. a native Spark peer, the lean floor and DuckDB, each Spark variant in a fresh JVM then warm.
 bench: $(STAMP)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import time
 
 import pytest
@@ -19,6 +20,14 @@ TEST_SPARK_CONF = {
     "spark.databricks.delta.snapshotPartitions": "2",
 }
 
+
+def _stop_on_sigterm(signum, frame):
+    """A CI timeout or a `kill` ends the test run like Ctrl-C: fixtures and context managers unwind
+    and stop the clusters and servers they started, instead of leaving them running."""
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+signal.signal(signal.SIGTERM, _stop_on_sigterm)
 
 # Spark returns timestamps to Python in the process's local zone; tests compare UTC wall clocks.
 os.environ["TZ"] = "UTC"

@@ -8,6 +8,7 @@ is stopped on exit (terminate, then kill), also when the body fails.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
@@ -114,6 +115,7 @@ class StandaloneCluster:
         if shutil.which("java") is None and "JAVA_HOME" not in os.environ:
             raise RuntimeError("no java on PATH and no JAVA_HOME: a standalone cluster needs Java 17+")
         self.base_dir.mkdir(parents=True, exist_ok=True)
+        atexit.register(self.stop)  # also when the test run ends without unwinding (tests/conftest.py: SIGTERM)
         self.master_port, self.webui_port = free_port(), free_port()
         self._launch("master", "org.apache.spark.deploy.master.Master",
                      ["--host", HOST, "--port", str(self.master_port), "--webui-port", str(self.webui_port)])

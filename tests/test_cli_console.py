@@ -94,6 +94,7 @@ def workdir(tmp_path_factory):
 
 
 @pytest.mark.spark
+@pytest.mark.system
 def test_default_console_shows_phases_and_summary_and_no_engine_line(workdir):
     cwd = workdir / "elsewhere"
     result = _cli("run", "--config", str(workdir / "project" / "c.yaml"), "--date", DAY, cwd=cwd)
@@ -110,6 +111,7 @@ def test_default_console_shows_phases_and_summary_and_no_engine_line(workdir):
 
 
 @pytest.mark.spark
+@pytest.mark.system
 def test_quiet_prints_only_the_summary_and_writes_summary_json(workdir, tmp_path):
     summary = tmp_path / "out" / "summary.json"
     log = tmp_path / "engine.log"
@@ -130,6 +132,7 @@ def test_quiet_prints_only_the_summary_and_writes_summary_json(workdir, tmp_path
 
 
 @pytest.mark.spark
+@pytest.mark.system
 def test_maintain_prints_only_its_report(workdir):
     cwd = workdir / "elsewhere"
     result = _cli("maintain", "--config", str(workdir / "project" / "c.yaml"), cwd=cwd)

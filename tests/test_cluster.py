@@ -30,6 +30,7 @@ from tests.standalone_cluster import PYSPARK_HOME, StandaloneCluster, spark_env,
 
 pytestmark = [
     pytest.mark.cluster,
+    pytest.mark.system,
     pytest.mark.skipif(shutil.which("java") is None and "JAVA_HOME" not in os.environ,
                        reason="a standalone cluster needs Java 17+"),
 ]

@@ -191,6 +191,7 @@ def test_a_missing_source_path_names_source_and_path(spark, tmp_path):
         read_source(spark, config.sources[0], START, START)
 
 
+@pytest.mark.system
 def test_a_corrupt_file_exits_1_in_one_line_without_traceback(tmp_path):
     archive = tmp_path / "fw"
     _write(archive / "dt=2026-11-25/part-0.parquet", _cim([_t(2026, 11, 25, 10)], [B], [445], ["allowed"]))

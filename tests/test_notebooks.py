@@ -37,6 +37,7 @@ def test_notebooks_are_stored_without_outputs():
 
 
 @pytest.mark.spark
+@pytest.mark.system
 def test_every_notebook_runs_headless_on_a_generated_lake(bi_lake, tmp_path):
     """papermill runs each notebook in a fresh kernel; any failing cell fails the test."""
     import papermill

@@ -159,6 +159,7 @@ def _last_line(run: Run) -> str:
     return line
 
 
+@pytest.mark.system
 def test_same_days_second_run_exits_3_naming_the_first_or_waits(tmp_path, runs):
     archive, lake = _archive(tmp_path / "cim"), tmp_path / "lake"
     config = _config_file(tmp_path, archive, lake)
@@ -183,6 +184,7 @@ def test_same_days_second_run_exits_3_naming_the_first_or_waits(tmp_path, runs):
         (False, D2, "succeeded"), (False, D3, "succeeded"), (True, D1, "succeeded"), (True, D2, "succeeded")]
 
 
+@pytest.mark.system
 def test_runs_on_disjoint_days_hold_their_claims_together_and_both_succeed(tmp_path, runs):
     archive, lake = _archive(tmp_path / "cim"), tmp_path / "lake"
     config = _config_file(tmp_path, archive, lake)
@@ -197,6 +199,7 @@ def test_runs_on_disjoint_days_hold_their_claims_together_and_both_succeed(tmp_p
     _assert_tables_as_computed(lake, archive, D1, D3)
 
 
+@pytest.mark.system
 def test_sigterm_between_the_commits_undoes_the_first_and_sigint_mid_computation_stops(tmp_path, runs):
     archive, lake = _archive(tmp_path / "cim"), tmp_path / "lake"
     config = _config_file(tmp_path, archive, lake)
@@ -225,6 +228,7 @@ def test_sigterm_between_the_commits_undoes_the_first_and_sigint_mid_computation
     assert sorted(r["error"] for r in failed) == ["terminated by SIGINT"] * 2 + ["terminated by SIGTERM"] * 2
 
 
+@pytest.mark.system
 def test_sigkill_between_the_commits_is_repaired_and_logged_abandoned_by_the_next_run(tmp_path, runs):
     archive, lake = _archive(tmp_path / "cim"), tmp_path / "lake"
     config = _config_file(tmp_path, archive, lake)
@@ -249,6 +253,7 @@ def _rejects_table_missing_or_empty(lake: Path) -> bool:
     return not (lake / "rejected_events" / "_delta_log").exists() or _rejects(lake) == 0
 
 
+@pytest.mark.system
 def test_plain_spark_submit_without_delta_fails_at_start_with_the_fix(tmp_path):
     archive, lake = _archive(tmp_path / "cim"), tmp_path / "lake"
     config = _config_file(tmp_path, archive, lake)
