@@ -288,6 +288,10 @@ def build_parser() -> argparse.ArgumentParser:
     from smb_pipeline.bi.commands import add_bi_commands
 
     add_bi_commands(commands)
+
+    from smb_pipeline.alerts.commands import add_alert_commands
+
+    add_alert_commands(commands)
     return parser
 
 
