@@ -198,6 +198,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     lines = ["top pairs (allowed SMB from outside the company):"]
     for row in top.collect():  # ten rows of the (already small) pair table
         lines.append(f"  {row.src_ip:>40} -> {row.dest_ip:<20} {row.connections:>6} connections")
+    from smb_pipeline.alerts.report import alert_lines
+
+    lines.extend(alert_lines(spark, config.output.table_path("smb_alerts"), first,
+                             first + dt.timedelta(days=args.days - 1)))
     lines.append(f"the demo's config (for pairs, report, serve-sql and the notebook): {written}")
     args.console.summary("\n".join(lines))
     return 0

@@ -117,3 +117,26 @@ def test_detect_is_idempotent_and_allowlist_changes_update_in_place(spark, lake,
     assert [(a["src_ip"], a["suppressed_by"]) for a in changed] == [("9.9.9.9", "partner")]
     nothing, _ = export("--since-version", str(delta_io.table_version(spark, path)))
     assert nothing == []
+
+
+def test_a_failed_run_undoes_its_days_in_smb_alerts_too(spark, lake):
+    from smb_pipeline.pipeline import RunControl, write_outputs
+    from smb_pipeline.schemas import REJECTS_SCHEMA
+
+    tmp, _, config = lake
+    alerts_path = config.output.table_path("smb_alerts")
+    before = sorted(tuple(r) for r in spark.read.format("delta").load(alerts_path).collect())
+    pairs = spark.createDataFrame([_pair(D, "7.7.7.7", "10.0.0.3", 1)], PAIRS_SCHEMA)
+    rejects = spark.createDataFrame([], REJECTS_SCHEMA)
+    changed = load_config(tmp / "plain.yaml").model_copy(update={"exclude_company": "both"})
+
+    def alerts_then_fail():
+        detect_days(spark, changed, D, D)  # commits new alerts for D ...
+        raise RuntimeError("driver lost")  # ... then the run fails
+
+    with pytest.raises(RuntimeError, match="driver lost"):
+        write_outputs(spark, config, D, D, with_direction(pairs, address_reference(spark, config)), rejects,
+                      RunControl(), alerts_then_fail)
+    assert sorted(tuple(r) for r in spark.read.format("delta").load(alerts_path).collect()) == before
+    restored = spark.read.format("delta").load(config.output.table_path("smb_allowed_daily"))
+    assert sorted(r.src_ip for r in restored.where(F.col("event_date") == D).collect()) == ["8.8.8.8", "9.9.9.9"]

@@ -59,3 +59,28 @@ def summary_data(report: AlertsReport | None) -> dict | None:
         "expired_allowlist_entries": [{"id": i, "expires": e.isoformat()} for i, e in report.expired],
         "version": report.version,
     }
+
+
+DEMO_LINES = 20
+
+
+def alert_lines(spark, path: str, start: dt.date, end: dt.date, limit: int = DEMO_LINES) -> list[str]:
+    """The alerts of start..end, a line each, most severe first (the `demo` prints them)."""
+    from pyspark.sql import functions as F
+
+    from smb_pipeline.delta_io import table_version
+
+    if table_version(spark, path) is None:
+        return []
+    alerts = spark.read.format("delta").load(path).where(F.col("event_date").between(start, end))
+    ordered = alerts.orderBy(F.col("suppressed"), F.col("risk_score").desc(), "event_date", "detection", "src_ip")
+    total = alerts.count()
+    lines = [f"alerts ({total}, most severe first):"]
+    for row in ordered.limit(limit).collect():  # a page of the alerts table
+        flag = f" [suppressed by {row.suppressed_by}]" if row.suppressed else ""
+        lines.append(f"  {row.event_date} {row.severity:<8} {row.risk_score:>3} {row.detection:<20} "
+                     f"{row.src_ip} -> {row.dest_ip or '*'}{flag}")
+    if total > limit:
+        lines.append(f"  ... {total - limit} more: smb-pipeline alerts --config <demo.yaml> --start {start} "
+                     f"--end {end} --include-suppressed")
+    return lines
