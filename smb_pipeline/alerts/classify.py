@@ -1,8 +1,9 @@
 """Address classes (company / special / public) and the direction of each pair.
 
 Reuses the company-subnet index of smb_pipeline.subnets (a broadcast hash join on address
-buckets, then a range check) for both the company subnets and the special-purpose ranges, on
-the distinct addresses of the pairs only; the pairs get the classes back by equi-joins.
+buckets, then a range check) for both the company subnets and the special-purpose ranges. The
+ranges are made disjoint first (smb_pipeline.alerts.tiling), so each address matches at most one
+row: the pairs are classified by four broadcast joins, without an aggregation or a shuffle.
 IPv4-mapped IPv6 addresses (::ffff:a.b.c.d) are keyed as IPv4 by smb_pipeline.ip, so they are
 judged by the IPv4 ranges.
 """
@@ -16,6 +17,7 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from smb_pipeline.alerts.special_ranges import SpecialRange, matched_networks
+from smb_pipeline.alerts.tiling import collapsed, disjoint_labelled
 from smb_pipeline.config import IpNetwork
 from smb_pipeline.ip import with_ip_hex
 from smb_pipeline.subnets import SubnetIndex, build_subnet_index, match_subnets
@@ -28,7 +30,7 @@ DIRECTION_COLUMNS = ("direction", "src_label", "dest_label")
 
 @dataclass(frozen=True)
 class AddressReference:
-    """The company subnets (with their labels) and the special-purpose ranges, as join indexes."""
+    """The company subnets (disjoint, with labels) and the special-purpose ranges, as join indexes."""
 
     company: SubnetIndex
     special: SubnetIndex
@@ -37,8 +39,10 @@ class AddressReference:
 
 def build_address_reference(spark: SparkSession, company: Sequence[IpNetwork], labels: Mapping[str, str],
                             special: Sequence[SpecialRange]) -> AddressReference:
-    return AddressReference(build_subnet_index(spark, company), build_subnet_index(spark, matched_networks(special)),
-                            dict(labels))
+    tiles = disjoint_labelled(company, labels)
+    tile_labels = {str(network): label for network, label in tiles if label}
+    return AddressReference(build_subnet_index(spark, [network for network, _ in tiles]),
+                            build_subnet_index(spark, collapsed(matched_networks(special))), tile_labels)
 
 
 def _label_of(cidr: Column, labels: Mapping[str, str]) -> Column:
@@ -48,22 +52,17 @@ def _label_of(cidr: Column, labels: Mapping[str, str]) -> Column:
     return F.element_at(F.create_map(*pairs), cidr)
 
 
-def classify_addresses(addresses: DataFrame, reference: AddressReference) -> DataFrame:
-    """(ip) -> (ip, address_class, label): the label of the most specific labelled company subnet."""
-    keyed = with_ip_hex(addresses.select("ip").distinct(), "ip", "_hex")
-    company = match_subnets(keyed, reference.company, "_hex")
-    prefix = F.split(F.col("cidr"), "/").getItem(1).cast("int")
-    label = _label_of(F.col("cidr"), reference.labels)
-    by_company = company.groupBy("ip", "_hex").agg(
-        F.max(F.col("cidr").isNotNull()).alias("_company"),
-        F.max_by(label, F.when(label.isNotNull(), prefix)).alias("label"),
-    )
-    special = match_subnets(by_company, reference.special, "_hex")
-    by_special = special.groupBy("ip", "_company", "label").agg(F.max(F.col("cidr").isNotNull()).alias("_special"))
-    address_class = (
-        F.when(F.col("_company"), F.lit(COMPANY)).when(F.col("_special"), F.lit(SPECIAL)).otherwise(F.lit(PUBLIC))
-    )
-    return by_special.select("ip", address_class.alias("address_class"), "label")
+def with_address_class(frame: DataFrame, reference: AddressReference, ip_column: str, prefix: str) -> DataFrame:
+    """Add `<prefix>_class` (company / special / public) and `<prefix>_label` for `ip_column`."""
+    hex_column, company, special = f"_{prefix}_hex", f"_{prefix}_company", f"_{prefix}_special"
+    keyed = with_ip_hex(frame, ip_column, hex_column)
+    matched = match_subnets(keyed, reference.company, hex_column).withColumnRenamed("cidr", company)
+    matched = match_subnets(matched, reference.special, hex_column).withColumnRenamed("cidr", special)
+    address_class = (F.when(F.col(company).isNotNull(), F.lit(COMPANY))
+                     .when(F.col(special).isNotNull(), F.lit(SPECIAL)).otherwise(F.lit(PUBLIC)))
+    return (matched.withColumn(f"{prefix}_class", address_class)
+            .withColumn(f"{prefix}_label", _label_of(F.col(company), reference.labels))
+            .drop(hex_column, company, special))
 
 
 def direction(src_class: Column, dest_class: Column) -> Column:
@@ -80,17 +79,8 @@ def direction(src_class: Column, dest_class: Column) -> Column:
 
 def with_direction(pairs: DataFrame, reference: AddressReference) -> DataFrame:
     """Add `direction`, `src_label` and `dest_label` to rows with `src_ip` and `dest_ip`."""
-    addresses = pairs.select(F.col("src_ip").alias("ip")).union(pairs.select(F.col("dest_ip").alias("ip")))
-    classes = classify_addresses(addresses, reference)
-    src = classes.select(F.col("ip").alias("_src_ip"), F.col("address_class").alias("_src_class"),
-                         F.col("label").alias("src_label"))
-    dest = classes.select(F.col("ip").alias("_dest_ip"), F.col("address_class").alias("_dest_class"),
-                          F.col("label").alias("dest_label"))
-    joined = (
-        pairs.drop(*DIRECTION_COLUMNS)
-        .join(src, pairs["src_ip"].eqNullSafe(src["_src_ip"]), "left")
-        .join(dest, F.col("dest_ip").eqNullSafe(dest["_dest_ip"]), "left")
-    )
-    return joined.withColumn("direction", direction(F.col("_src_class"), F.col("_dest_class"))).drop(
-        "_src_ip", "_dest_ip", "_src_class", "_dest_class"
-    ).select(*[c for c in pairs.columns if c not in DIRECTION_COLUMNS], *DIRECTION_COLUMNS)
+    columns = [c for c in pairs.columns if c not in DIRECTION_COLUMNS]
+    classified = with_address_class(pairs.select(*columns), reference, "src_ip", "src")
+    classified = with_address_class(classified, reference, "dest_ip", "dest")
+    return classified.withColumn("direction", direction(F.col("src_class"), F.col("dest_class"))).select(
+        *columns, *DIRECTION_COLUMNS)
