@@ -201,7 +201,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from smb_pipeline.alerts.report import alert_lines
 
     lines.extend(alert_lines(spark, config.output.table_path("smb_alerts"), first,
-                             first + dt.timedelta(days=args.days - 1)))
+                             first + dt.timedelta(days=args.days - 1), str(written)))
     lines.append(f"the demo's config (for pairs, report, serve-sql and the notebook): {written}")
     args.console.summary("\n".join(lines))
     return 0

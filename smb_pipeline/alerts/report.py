@@ -64,7 +64,8 @@ def summary_data(report: AlertsReport | None) -> dict | None:
 DEMO_LINES = 20
 
 
-def alert_lines(spark, path: str, start: dt.date, end: dt.date, limit: int = DEMO_LINES) -> list[str]:
+def alert_lines(spark, path: str, start: dt.date, end: dt.date, config_path: str = "C",
+                limit: int = DEMO_LINES) -> list[str]:
     """The alerts of start..end, a line each, most severe first (the `demo` prints them)."""
     from pyspark.sql import functions as F
 
@@ -81,6 +82,6 @@ def alert_lines(spark, path: str, start: dt.date, end: dt.date, limit: int = DEM
         lines.append(f"  {row.event_date} {row.severity:<8} {row.risk_score:>3} {row.detection:<20} "
                      f"{row.src_ip} -> {row.dest_ip or '*'}{flag}")
     if total > limit:
-        lines.append(f"  ... {total - limit} more: smb-pipeline alerts --config <demo.yaml> --start {start} "
+        lines.append(f"  ... {total - limit} more: smb-pipeline alerts --config {config_path} --start {start} "
                      f"--end {end} --include-suppressed")
     return lines
