@@ -17,7 +17,7 @@ setup(
     packages=find_packages(include=["smb_pipeline", "smb_pipeline.*"]),
     include_package_data=True,
     # `smb-pipeline demo` works from an installed wheel: its config and subnets ship inside the package.
-    package_data={"smb_pipeline": ["demo_data/*.yaml", "demo_data/*.txt"]},
+    package_data={"smb_pipeline": ["demo_data/*.yaml", "demo_data/*.txt", "alerts/*.yaml"]},
     install_requires=[
         "pyarrow==21.0.0",
         "pyyaml==6.0.3",

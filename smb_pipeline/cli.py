@@ -198,6 +198,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     lines = ["top pairs (allowed SMB from outside the company):"]
     for row in top.collect():  # ten rows of the (already small) pair table
         lines.append(f"  {row.src_ip:>40} -> {row.dest_ip:<20} {row.connections:>6} connections")
+    from smb_pipeline.alerts.report import alert_lines
+
+    lines.extend(alert_lines(spark, config.output.table_path("smb_alerts"), first,
+                             first + dt.timedelta(days=args.days - 1), str(written)))
     lines.append(f"the demo's config (for pairs, report, serve-sql and the notebook): {written}")
     args.console.summary("\n".join(lines))
     return 0
@@ -288,6 +292,10 @@ def build_parser() -> argparse.ArgumentParser:
     from smb_pipeline.bi.commands import add_bi_commands
 
     add_bi_commands(commands)
+
+    from smb_pipeline.alerts.commands import add_alert_commands
+
+    add_alert_commands(commands)
     return parser
 
 

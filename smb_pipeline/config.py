@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from smb_pipeline.alerts.settings import AlertsConfig
 from smb_pipeline.errors import ConfigError
 
 ExcludeMode = Literal["source", "destination", "either", "both"]
@@ -126,6 +127,9 @@ class PipelineConfig(_Strict):
     maintenance: MaintenanceConfig = MaintenanceConfig()
     delta_packages: bool = True
     spark: dict[str, str] = Field(default_factory=dict)
+    alerts: AlertsConfig = AlertsConfig()
+    # CIDR -> label, from labelled lines of the subnets file or {cidr, label} entries (not a YAML key).
+    company_subnet_labels: dict[str, str] = Field(default_factory=dict, exclude=True)
 
     @field_validator("spark", mode="before")
     @classmethod
@@ -152,18 +156,36 @@ def parse_cidr(text: str) -> IpNetwork:
         raise ValueError(f"{text.strip()!r} is not a valid CIDR ({exc})") from None
 
 
-def read_subnet_file(path: Path) -> list[IpNetwork]:
-    """Read one CIDR per line; '#' starts a comment; blank lines are ignored."""
+def read_labelled_subnet_file(path: Path) -> list[tuple[IpNetwork, str | None]]:
+    """Read one CIDR per line, optionally followed by a label ('10.20.0.0/16  dc1-servers');
+    '#' starts a comment; blank lines are ignored."""
     networks = []
     for number, line in enumerate(path.read_text().splitlines(), start=1):
         text = line.split("#", 1)[0].strip()
         if not text:
             continue
+        cidr, *label = text.split(maxsplit=1)
         try:
-            networks.append(parse_cidr(text))
+            networks.append((parse_cidr(cidr), label[0].strip() if label else None))
         except ValueError as exc:
             raise ConfigError(f"company_subnets: {path} line {number}: {exc}") from None
     return networks
+
+
+def read_subnet_file(path: Path) -> list[IpNetwork]:
+    """Read one CIDR per line (labels after it are allowed); '#' starts a comment."""
+    return [network for network, _ in read_labelled_subnet_file(path)]
+
+
+def _inline_subnet(item: Any) -> tuple[IpNetwork, str | None]:
+    """A plain CIDR string, or {cidr: ..., label: ...}."""
+    if isinstance(item, dict):
+        unknown = sorted(set(item) - {"cidr", "label"})
+        if unknown:
+            raise ValueError(f"unknown key {unknown[0]!r} (value {item[unknown[0]]!r})")
+        label = item.get("label")
+        return parse_cidr(str(item.get("cidr", ""))), None if label is None else str(label).strip() or None
+    return parse_cidr(str(item)), None
 
 
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
@@ -192,7 +214,7 @@ def _with_resolved_paths(document: dict[str, Any], config_dir: Path | None) -> d
     return document
 
 
-def _load_subnets(raw: Any, config_dir: Path | None) -> list[IpNetwork]:
+def _load_subnets(raw: Any, config_dir: Path | None) -> list[tuple[IpNetwork, str | None]]:
     if raw is None:
         return []
     if isinstance(raw, str):
@@ -200,12 +222,12 @@ def _load_subnets(raw: Any, config_dir: Path | None) -> list[IpNetwork]:
         if not path.is_file():
             where = f" (resolved beside the config: {str(path)!r})" if str(path) != raw else ""
             raise ConfigError(f"company_subnets: file not found: {raw!r}{where}")
-        return read_subnet_file(path)
+        return read_labelled_subnet_file(path)
     if isinstance(raw, list):
         networks = []
         for index, item in enumerate(raw):
             try:
-                networks.append(parse_cidr(str(item)))
+                networks.append(_inline_subnet(item))
             except ValueError as exc:
                 raise ConfigError(f"company_subnets[{index}]: {exc}") from None
         return networks
@@ -231,8 +253,15 @@ def config_from_dict(raw: Any, config_dir: Path | None = None) -> PipelineConfig
     (the config file's folder) when given, else against the working directory."""
     if not isinstance(raw, dict):
         raise ConfigError(f"config: expected a mapping at the top level, got {type(raw).__name__}")
+    from smb_pipeline.alerts.reference import alerts_document
+
+    if "company_subnet_labels" in raw:
+        raise ConfigError(f"company_subnet_labels: unknown key (value {raw['company_subnet_labels']!r})")
     document = _with_resolved_paths(dict(raw), config_dir)
-    document["company_subnets"] = _load_subnets(document.get("company_subnets"), config_dir)
+    labelled = _load_subnets(document.get("company_subnets"), config_dir)
+    document["company_subnets"] = [network for network, _ in labelled]
+    document["company_subnet_labels"] = {str(network): label for network, label in labelled if label}
+    document["alerts"] = alerts_document(document.get("alerts"), lambda path: resolve_path(path, config_dir))
     try:
         return PipelineConfig.model_validate(document)
     except ValidationError as exc:

@@ -63,7 +63,7 @@ def table_version(spark: SparkSession, path: str) -> int | None:
 
 
 def create_table_if_absent(spark: SparkSession, path: str, schema: StructType,
-                           properties: Mapping[str, str] | None = None) -> None:
+                           properties: Mapping[str, str] | None = None, partitioned_by: tuple[str, ...] = ()) -> None:
     """Create an empty table at `path` unless one exists; the first write of a run, so that an
     unwritable output or a session without Delta fails before any computation (StorageError)."""
     for attempt in range(CREATE_ATTEMPTS):
@@ -71,6 +71,8 @@ def create_table_if_absent(spark: SparkSession, path: str, schema: StructType,
             if DeltaTable.isDeltaTable(spark, path):
                 return
             builder = DeltaTable.createIfNotExists(spark).location(path).addColumns(schema)
+            if partitioned_by:
+                builder = builder.partitionedBy(*partitioned_by)
             for key, value in (properties or {}).items():
                 builder = builder.property(key, value)
             builder.execute()
@@ -100,7 +102,8 @@ def days_predicate(start: dt.date, end: dt.date) -> str:
     return f"{PARTITION} >= '{start.isoformat()}' AND {PARTITION} <= '{end.isoformat()}'"
 
 
-def replace_days(frame: DataFrame, path: str, start: dt.date, end: dt.date) -> int:
+def replace_days(frame: DataFrame, path: str, start: dt.date, end: dt.date,
+                 options: Mapping[str, str] | None = None) -> int:
     """Overwrite the days start..end of a day-partitioned table with `frame`; other days stay.
 
     Rerunning a day replaces it, never duplicates it; a day with no rows becomes empty.
@@ -108,6 +111,8 @@ def replace_days(frame: DataFrame, path: str, start: dt.date, end: dt.date) -> i
     many tiny files. Runs on disjoint days do not conflict: the predicate is on the
     partition column, so each commit reads (and removes) only its own days' files. Two
     runs creating the table at once race for version 0; the loser writes again.
+    New columns are added to the table (mergeSchema): older days read them as null.
+    `options`: table properties for a table this write creates (e.g. the change data feed).
     """
     for attempt in range(3):
         try:
@@ -116,6 +121,8 @@ def replace_days(frame: DataFrame, path: str, start: dt.date, end: dt.date) -> i
                 .write.format("delta")
                 .mode("overwrite")
                 .option("replaceWhere", days_predicate(start, end))
+                .option("mergeSchema", "true")
+                .options(**(options or {}))
                 .partitionBy(PARTITION)
                 .save(path)
             )
@@ -174,3 +181,16 @@ def commits_tagged(spark: SparkSession, run_id: str) -> Iterator[None]:
             spark.conf.unset(USER_METADATA_CONF)
         else:
             spark.conf.set(USER_METADATA_CONF, previous)
+
+
+CHANGE_FEED = "delta.enableChangeDataFeed"
+
+
+def enable_change_feed(spark: SparkSession, path: str) -> None:
+    """Turn on the change data feed of an existing table that lacks it (one metadata commit, once);
+    a table created later gets it from its writer's options (`replace_days(..., options=...)`)."""
+    if not DeltaTable.isDeltaTable(spark, path):
+        return
+    properties = DeltaTable.forPath(spark, path).detail().select("properties").head()[0] or {}
+    if properties.get(CHANGE_FEED) != "true":
+        spark.sql(f"ALTER TABLE delta.`{path}` SET TBLPROPERTIES ({CHANGE_FEED} = true)")

@@ -22,6 +22,10 @@ from pyspark.sql import functions as F
 
 from smb_pipeline import delta_io
 from smb_pipeline.aggregate import aggregate_daily_pairs
+from smb_pipeline.alerts.classify import with_direction
+from smb_pipeline.alerts.report import AlertsReport
+from smb_pipeline.alerts.run import address_reference, detect_days
+from smb_pipeline.alerts.schema import ALERTS_TABLE
 from smb_pipeline.codegen import end_codegen_stage
 from smb_pipeline.config import PipelineConfig
 from smb_pipeline.formats.base import FormatContext, day_literal
@@ -84,6 +88,8 @@ class RunResult:
     files_skipped: list[str] = field(default_factory=list)
     # Sources without a file in the read window (their counts are zero).
     no_data: list[str] = field(default_factory=list)
+    # What the detection run found (None when the runner computed no alerts).
+    alerts: AlertsReport | None = None
 
     @property
     def days(self) -> int:
@@ -398,6 +404,7 @@ def build_outputs(spark: SparkSession, config: PipelineConfig, start: dt.date, e
         # Grouping within day partitions lets the writer's one-file-per-day repartition reuse
         # this shuffle: one shuffle of the few kept rows instead of two.
         pairs = aggregate_daily_pairs(kept.repartition(delta_io.PARTITION))
+        pairs = with_direction(pairs, address_reference(spark, config))
         skipped = [path for archive in archives for path in archive.files_skipped]
         no_data = [archive.config.name for archive in archives if archive.no_data]
         return RunOutputs(pairs, rejects_table(staged), daily, cached, skipped, no_data)
@@ -426,23 +433,30 @@ class RunControl:
 
 def write_outputs(
     spark: SparkSession, config: PipelineConfig, start: dt.date, end: dt.date, pairs: DataFrame, rejects: DataFrame,
-    control: RunControl | None = None,
+    control: RunControl | None = None, alerts_step: Callable[[], int | None] | None = None,
 ) -> dict[str, int]:
-    """Replace the run's days in both tables, or in neither.
+    """Replace the run's days in both tables (and, with `alerts_step`, in smb_alerts), or in none.
 
-    A failure (or a stop at the safe point between the two commits) is undone by a
+    A failure (or a stop at the safe points between the commits) is undone by a
     compensating commit per table the run committed to: only the run's days, rewritten as
     they were before its commit; other runs' commits on other days stay.
     """
     control = control or RunControl()
     tables = {name: config.output.table_path(name) for name in (PAIRS_TABLE, REJECTS_TABLE)}
+    if alerts_step is not None:
+        tables[ALERTS_TABLE] = config.output.table_path(ALERTS_TABLE)
     versions: dict[str, int] = {}
     with delta_io.commits_tagged(spark, control.run_id):
         try:
             control.checkpoint("before_commits")
-            versions[PAIRS_TABLE] = delta_io.replace_days(pairs, tables[PAIRS_TABLE], start, end)
+            versions[PAIRS_TABLE] = _write_pairs(spark, pairs, tables[PAIRS_TABLE], start, end)
             control.checkpoint("between_commits")
             versions[REJECTS_TABLE] = delta_io.replace_days(rejects, tables[REJECTS_TABLE], start, end)
+            if alerts_step is not None:
+                control.checkpoint("before_alerts")
+                alerts_version = alerts_step()
+                if alerts_version is not None:
+                    versions[ALERTS_TABLE] = alerts_version
         except BaseException:
             log.error("write failed or stopped; undoing this run's days %s..%s", start, end)
             with control.protected():
@@ -455,6 +469,15 @@ def write_outputs(
     return versions
 
 
+def _write_pairs(spark: SparkSession, pairs: DataFrame, path: str, start: dt.date, end: dt.date) -> int:
+    """The pair table has its change data feed on: set on an existing table before the run's
+    commit (so the undo of the run still finds its data commit last), or at creation."""
+    if delta_io.table_version(spark, path) is None:
+        return delta_io.replace_days(pairs, path, start, end, options={delta_io.CHANGE_FEED: "true"})
+    delta_io.enable_change_feed(spark, path)
+    return delta_io.replace_days(pairs, path, start, end)
+
+
 def run_pipeline(spark: SparkSession, config: PipelineConfig, start: dt.date, end: dt.date,
                  control: RunControl | None = None) -> RunResult:
     """Process the UTC days start..end (inclusive) of every source and write both tables."""
@@ -464,12 +487,19 @@ def run_pipeline(spark: SparkSession, config: PipelineConfig, start: dt.date, en
     began = time.monotonic()
     control.checkpoint("computing")
     outputs = build_outputs(spark, config, start, end)
+    reports: list[AlertsReport] = []
+
+    def alerts_step() -> int | None:
+        log.info("computing the alerts of %s..%s", start, end)
+        reports.append(detect_days(spark, config, start, end, processed=days_between(start, end)))
+        return reports[-1].version
     # Count the pairs while writing them, rather than in a job of its own.
     try:
         written = Observation("pairs_written")
         pairs = outputs.pairs.observe(written, F.count(F.lit(1)).alias("rows"))
         log.info("writing the pair table and the rejects for %s..%s", start, end)
-        versions = write_outputs(spark, config, start, end, pairs, outputs.rejects, control)
+        versions = write_outputs(spark, config, start, end, pairs, outputs.rejects, control,
+                                 alerts_step if config.alerts.enabled else None)
         pairs_written = written.get["rows"]
     finally:
         outputs.release()
@@ -483,4 +513,5 @@ def run_pipeline(spark: SparkSession, config: PipelineConfig, start: dt.date, en
         elapsed_seconds=time.monotonic() - began,
         files_skipped=outputs.files_skipped,
         no_data=outputs.no_data,
+        alerts=reports[-1] if reports else AlertsReport(start, end, disabled=True),
     )

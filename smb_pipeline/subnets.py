@@ -104,6 +104,14 @@ def _join_subnets(events: DataFrame, index: SubnetIndex, hex_column: str, how: s
     return events.join(subnets, on=condition, how=how)
 
 
+def match_subnets(events: DataFrame, index: SubnetIndex, hex_column: str) -> DataFrame:
+    """Each row with the index rows of the subnets its address is in (a left join: a row in none
+    keeps null `cidr`; a row in several overlapping subnets appears once per subnet)."""
+    if index.table is None:
+        return events.withColumn("cidr", F.lit(None).cast("string"))
+    return _join_subnets(events, index, hex_column, "left").drop("family", "bucket", "range_start", "range_end")
+
+
 def filter_outside_subnets(events: DataFrame, index: SubnetIndex, hex_column: str) -> DataFrame:
     """Rows whose address (a 32-hex-digit column) is in none of the subnets."""
     if index.table is None:

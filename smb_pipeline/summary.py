@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from smb_pipeline.alerts import report as alerts_report
 from smb_pipeline.pipeline import RunResult, SourceCounts
 
 _COLUMNS = SourceCounts.COUNTERS
@@ -30,6 +31,7 @@ def format_summary(result: RunResult) -> str:
     for name, path in result.tables.items():
         version = result.versions.get(name)
         lines.append(f"table {name}: {path}" + (f" (version {version})" if version is not None else ""))
+    lines.extend(alerts_report.summary_lines(result.alerts))
     return "\n".join(lines)
 
 
@@ -49,4 +51,5 @@ def summary_data(result: RunResult) -> dict:
         "run_seconds": round(result.elapsed_seconds, 3),
         "tables": dict(result.tables),
         "versions": dict(result.versions),
+        "alerts": alerts_report.summary_data(result.alerts),
     }

@@ -170,6 +170,8 @@ def _model_keys(model) -> set[str]:
 
     keys = set()
     for name, field in model.model_fields.items():
+        if field.exclude:
+            continue  # filled from reference files, not a key of the YAML
         keys.add(name)
         annotation = field.annotation
         nested = [a for a in getattr(annotation, "__args__", (annotation,)) if isinstance(a, type)]
@@ -183,8 +185,8 @@ def _document_keys(document, prefix="") -> set[str]:
     keys = set()
     for name, value in document.items():
         keys.add(prefix + name)
-        if name == "spark" or name == "columns":
-            continue  # free-form mappings: Spark settings, column renames
+        if name in ("spark", "columns", "base", "direction_bonus"):
+            continue  # free-form mappings: Spark settings, column renames, scores per detection/direction
         items = value if isinstance(value, list) else [value]
         for item in items:
             if isinstance(item, dict):

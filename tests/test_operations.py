@@ -60,7 +60,7 @@ def test_run_log_records_success_per_day_with_counts_and_versions(spark, archive
     assert rows[0].rows_kept == source.aggregated and rows[0].rows_excluded == source.excluded
     assert [r.files_read for r in rows] == [2, 3]  # the day folder and its margin folders that exist
     assert rows[0].bytes_read > 0
-    assert rows[0].delta_versions == {"smb_allowed_daily": 0, "rejected_events": 0}
+    assert rows[0].delta_versions == {"smb_allowed_daily": 0, "rejected_events": 0, "smb_alerts": 1}
     assert rows[0].config_hash and rows[0].package_version and rows[0].error is None
 
 

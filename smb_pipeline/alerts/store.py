@@ -1,0 +1,60 @@
+"""The `smb_alerts` Delta table: partitioned by event_date, change data feed on, written by MERGE.
+
+A detection run replaces the alerts of its days: new alerts are inserted (created_at = now),
+alerts whose content changed are updated (updated_at = now, created_at kept), alerts no longer
+produced on those days are deleted; an alert that is the same as before is left untouched, so
+a rerun adds nothing to the change feed. The MERGE reads only the days' partitions, so runs of
+disjoint days do not conflict.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from delta.tables import DeltaTable
+from pyspark.sql import DataFrame, SparkSession
+
+from smb_pipeline import delta_io
+from smb_pipeline.alerts.schema import ALERTS_SCHEMA, COMPUTED_SCHEMA
+
+CONTENT = [f.name for f in COMPUTED_SCHEMA.fields if f.name != "alert_id"]
+MERGE_ATTEMPTS = 3
+
+
+def ensure_alerts_table(spark: SparkSession, path: str) -> None:
+    """Create the table (partitioned, change data feed on) unless it exists."""
+    delta_io.create_table_if_absent(spark, path, ALERTS_SCHEMA, {delta_io.CHANGE_FEED: "true"},
+                                    partitioned_by=(delta_io.PARTITION,))
+
+
+def _days(alias: str, start: dt.date, end: dt.date) -> str:
+    return f"{alias}.event_date >= DATE'{start.isoformat()}' AND {alias}.event_date <= DATE'{end.isoformat()}'"
+
+
+def _merge(spark: SparkSession, alerts: DataFrame, path: str, start: dt.date, end: dt.date) -> None:
+    days = _days("t", start, end)
+    changed = " OR ".join(f"NOT (t.`{c}` <=> s.`{c}`)" for c in CONTENT)
+    update = {c: f"s.`{c}`" for c in CONTENT} | {"updated_at": "current_timestamp()"}
+    insert = {c: f"s.`{c}`" for c in ["alert_id", *CONTENT]} | {"created_at": "current_timestamp()",
+                                                                 "updated_at": "current_timestamp()"}
+    (
+        DeltaTable.forPath(spark, path).alias("t")
+        .merge(alerts.alias("s"), f"t.alert_id = s.alert_id AND {days}")
+        .whenMatchedUpdate(condition=changed, set=update)
+        .whenNotMatchedInsert(values=insert)
+        .whenNotMatchedBySourceDelete(condition=days)
+        .execute()
+    )
+
+
+def merge_alerts(spark: SparkSession, alerts: DataFrame, path: str, start: dt.date, end: dt.date) -> int:
+    """Replace the alerts of start..end with `alerts` (COMPUTED_SCHEMA); returns the new version."""
+    ensure_alerts_table(spark, path)
+    for attempt in range(MERGE_ATTEMPTS):
+        try:
+            _merge(spark, alerts, path, start, end)
+            break
+        except Exception as exc:
+            if attempt + 1 == MERGE_ATTEMPTS or not delta_io.is_concurrent_modification(exc):
+                raise
+    return delta_io.table_version(spark, path)  # type: ignore[return-value]

@@ -1,0 +1,41 @@
+"""Disjoint tiling of nested company subnets: same coverage, most specific label wins (no Spark)."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from smb_pipeline.alerts.tiling import collapsed, disjoint_labelled
+
+
+def _nets(*cidrs):
+    return [ipaddress.ip_network(c) for c in cidrs]
+
+
+def _label_of(tiles, address):
+    address = ipaddress.ip_address(address)
+    matches = [(network, label) for network, label in tiles if address in network]
+    assert len(matches) <= 1, matches  # disjoint
+    return matches[0][1] if matches else "none"
+
+
+def test_tiles_are_disjoint_cover_the_same_addresses_and_keep_the_most_specific_label():
+    networks = _nets("10.0.0.0/8", "10.20.5.0/24", "10.20.0.0/16", "10.20.5.7/32", "2001:db8:c0::/48", "192.168.0.0/16")
+    labels = {"10.0.0.0/8": "corp", "10.20.5.0/24": "files", "2001:db8:c0::/48": "v6"}
+    tiles = disjoint_labelled(networks, labels)
+    for version in (4, 6):
+        assert collapsed([n for n, _ in tiles if n.version == version]) == collapsed(
+            [n for n in networks if n.version == version])
+    assert _label_of(tiles, "10.1.1.1") == "corp"
+    assert _label_of(tiles, "10.20.1.1") == "corp"      # 10.20.0.0/16 has no label: its parent's
+    assert _label_of(tiles, "10.20.5.1") == "files"
+    assert _label_of(tiles, "10.20.5.7") == "files"     # an unlabelled /32 inside keeps the /24's label
+    assert _label_of(tiles, "192.168.1.1") is None
+    assert _label_of(tiles, "2001:db8:c0::1") == "v6"
+    assert _label_of(tiles, "8.8.8.8") == "none"
+
+
+def test_a_labelled_network_covering_earlier_pieces_relabels_them():
+    # /8 split by a /24 first, then a labelled /16 covering that /24's neighbours.
+    tiles = disjoint_labelled(_nets("10.0.0.0/8", "10.20.5.0/24", "10.20.0.0/16"),
+                              {"10.0.0.0/8": "corp", "10.20.5.0/24": "files", "10.20.0.0/16": "dc1"})
+    assert [_label_of(tiles, a) for a in ("10.1.1.1", "10.20.9.9", "10.20.5.5")] == ["corp", "dc1", "files"]
