@@ -126,6 +126,15 @@ class PipelineConfig(_Strict):
     maintenance: MaintenanceConfig = MaintenanceConfig()
     delta_packages: bool = True
     spark: dict[str, str] = Field(default_factory=dict)
+    # A Spark Connect server (sc://host:port) to run on instead of a local JVM; --remote overrides it.
+    spark_remote: str | None = None
+
+    @field_validator("spark_remote")
+    @classmethod
+    def _connect_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("sc://"):
+            raise ValueError(f"must be a Spark Connect URL sc://HOST:PORT (value {value!r})")
+        return value
 
     @field_validator("spark", mode="before")
     @classmethod
