@@ -54,8 +54,12 @@ def is_concurrent_modification(exc: BaseException) -> bool:
 def is_delta_missing(exc: BaseException) -> bool:
     """The session has no Delta: its SQL (`delta.`path``, DESCRIBE DETAIL) or data source is unknown."""
     text = str(exc)
-    return ("'JavaPackage' object is not callable" in text or ("DATA_SOURCE_NOT_FOUND" in text and "delta" in text)
-            or "PARSE_SYNTAX_ERROR" in text or "UNSUPPORTED_DATASOURCE_FOR_DIRECT_QUERY" in text)
+    # Without Delta's extension, Spark reads DESCRIBE DETAIL/HISTORY as DESCRIBE of a table `DETAIL`.
+    unknown_command = "TABLE_OR_VIEW_NOT_FOUND" in text and ("`DETAIL`" in text or "`HISTORY`" in text)
+    # With the catalog configured but its jar absent, any SQL on a table fails to load the catalog.
+    no_catalog = "Cannot find catalog plugin class" in text and "DeltaCatalog" in text
+    return ("'JavaPackage' object is not callable" in text or unknown_command or no_catalog
+            or ("DATA_SOURCE_NOT_FOUND" in text and "delta" in text.lower()))
 
 
 # Delta's answers for a path that holds no Delta table (yet): missing, empty, or other files.
