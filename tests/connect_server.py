@@ -8,6 +8,7 @@ when the body fails or the start times out.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -102,10 +103,8 @@ class ConnectServer:
             return
         if self.popen.poll() is None:
             _signal_group(self.popen, signal.SIGTERM)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):  # killed just below
                 self.popen.wait(timeout=self.stop_timeout)
-            except subprocess.TimeoutExpired:
-                pass
         _signal_group(self.popen, signal.SIGKILL)
         if self.popen.poll() is None:
             self.popen.wait(timeout=10)
