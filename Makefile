@@ -37,6 +37,7 @@ chromium:
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 check: lint test test-system
 

@@ -45,6 +45,7 @@ setup(
             "pytest==9.2.0",
             "deltalake==1.1.4",
             "ruff==0.17.6",
+            "mypy==2.4.1",
             # the analysts' path: report charts, a HiveServer2 client for the serve-sql test
             # (impyla brings thrift, thrift-sasl and pure-sasl: no C build), notebooks run headless
             "matplotlib==3.11.2",

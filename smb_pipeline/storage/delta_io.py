@@ -104,11 +104,12 @@ def table_detail(spark: SparkSession, path: str) -> DataFrame:
 def table_version(spark: SparkSession, path: str) -> int | None:
     """The current version of the Delta table at `path`, or None when there is none yet."""
     try:
-        return table_history(spark, path, 1).select("version").head()[0]
+        row = table_history(spark, path, 1).select("version").head()
     except Exception as exc:
         if _absent(exc):
             return None
         raise
+    return row[0] if row else None
 
 
 def read_table(spark: SparkSession, path: str, version: int | None = None) -> DataFrame:

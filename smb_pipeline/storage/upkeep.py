@@ -14,7 +14,8 @@ RETENTION_CHECK = "spark.databricks.delta.retentionDurationCheck.enabled"
 
 def active_files(spark: SparkSession, path: str) -> int:
     """Files in the table's current version (DESCRIBE DETAIL's numFiles)."""
-    return table_detail(spark, path).select("numFiles").head()[0]
+    row = table_detail(spark, path).select("numFiles").head()
+    return row[0] if row else 0
 
 
 def files_on_storage(spark: SparkSession, path: str) -> int:
@@ -31,7 +32,7 @@ def optimize_zorder(spark: SparkSession, path: str, where: str, columns: Sequenc
 def vacuum(spark: SparkSession, path: str, retention_hours: int, force_retention: bool = False) -> None:
     """Delete files no version younger than `retention_hours` needs. Delta refuses a retention below
     its safe minimum unless its check is off: `force_retention` turns it off for this call only."""
-    previous = spark.conf.get(RETENTION_CHECK, "true")
+    previous = spark.conf.get(RETENTION_CHECK, "true") or "true"
     if force_retention:
         spark.conf.set(RETENTION_CHECK, "false")
     try:
