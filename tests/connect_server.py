@@ -8,6 +8,7 @@ when the body fails or the start times out.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import shutil
@@ -75,6 +76,7 @@ class ConnectServer:
         if shutil.which("java") is None and "JAVA_HOME" not in os.environ:
             raise RuntimeError("no java on PATH and no JAVA_HOME: a Spark Connect server needs Java 17+")
         self.base_dir.mkdir(parents=True, exist_ok=True)
+        atexit.register(self.stop)  # also when the test run ends without unwinding (tests/conftest.py: SIGTERM)
         self.port = free_port()
         with open(self.log, "wb") as out:
             self.popen = subprocess.Popen(

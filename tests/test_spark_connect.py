@@ -28,6 +28,7 @@ from tests.connect_server import ConnectServer
 
 pytestmark = [
     pytest.mark.cluster,
+    pytest.mark.system,  # starts a server and CLI processes: make test-system
     pytest.mark.skipif(shutil.which("java") is None and "JAVA_HOME" not in os.environ,
                        reason="a Spark Connect server needs Java 17+"),
 ]
