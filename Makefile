@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 $(STAMP): setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[spark,dev,bench]'
+	$(BIN)/pip install --quiet -e '.[spark,connect,dev,bench]'
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -37,6 +37,7 @@ chromium:
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 check: lint test test-system
 

@@ -31,6 +31,12 @@ setup(
             "pyspark==4.0.1",
             "delta-spark==4.0.1",
         ],
+        # `--remote sc://HOST:PORT` / `spark_remote`: pyspark's Spark Connect client (gRPC, pandas).
+        # On Databricks use databricks-connect instead (it replaces pyspark; see the README).
+        "connect": [
+            "pyspark[connect]==4.0.1",
+            "pandas>=2.2,<3",  # pyspark 4.0 is tested with pandas 2
+        ],
         # `smb-pipeline report` draws its charts with matplotlib (inline SVG).
         "bi": [
             "matplotlib==3.11.2",
@@ -39,6 +45,7 @@ setup(
             "pytest==9.2.0",
             "deltalake==1.1.4",
             "ruff==0.17.6",
+            "mypy==2.4.1",
             # the analysts' path: report charts, a HiveServer2 client for the serve-sql test
             # (impyla brings thrift, thrift-sasl and pure-sasl: no C build), notebooks run headless
             "matplotlib==3.11.2",

@@ -63,18 +63,29 @@ def add_wait_argument(parser: argparse.ArgumentParser) -> None:
 def _add_master(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--master", default="local[*]",
                         help="Spark master; on a cluster use spark-submit with jobs/ instead")
+    parser.add_argument("--remote", metavar="sc://HOST:PORT",
+                        help="run on this Spark Connect server instead of a local JVM "
+                             "(default: the config's spark_remote); --master is then not used")
 
 
 def start_session(config: PipelineConfig, args: argparse.Namespace, app_name: str):
-    """Start Spark with the engine's output going to the log file (smb_pipeline.console)."""
+    """Start Spark with the engine's output going to the log file (smb_pipeline.console), or
+    connect to the Spark Connect server of --remote (or the config's spark_remote)."""
     from smb_pipeline.console import engine_output_to_log
     from smb_pipeline.session import build_spark_session
+    from smb_pipeline.session_remote import check_reachable
 
     console = args.console
-    console.phase(f"starting Spark ({args.master or 'from spark-submit'}); engine log: {console.log_file}")
+    remote, field = (args.remote, "--remote") if getattr(args, "remote", None) else (config.spark_remote,
+                                                                                      "spark_remote")
+    if remote:
+        endpoint = check_reachable(remote, field)
+        console.phase(f"connecting to Spark Connect at {endpoint}; engine log: {console.log_file}")
+    else:
+        console.phase(f"starting Spark ({args.master or 'from spark-submit'}); engine log: {console.log_file}")
     with engine_output_to_log(console):
         spark = build_spark_session(app_name, master=args.master, spark_conf=config.spark,
-                                    delta_packages=config.delta_packages)
+                                    delta_packages=config.delta_packages, remote=remote)
     return spark
 
 
@@ -175,6 +186,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     """Generate one demo archive per source under --workdir, run the job over them, print the top pairs."""
     from smb_pipeline.generate_vendors import generate_vendor_archive
+    from smb_pipeline.storage.delta_io import read_table
 
     _check_days_and_rows(args.days, args.rows_per_day)
     workdir = Path(args.workdir).resolve()
@@ -190,7 +202,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     spark = start_session(config, args, "smb_pipeline demo")
     result = _run_and_report(spark, config, first, first + dt.timedelta(days=args.days - 1), args, "demo")
     top = (
-        spark.read.format("delta").load(result.tables["smb_allowed_daily"])
+        read_table(spark, result.tables["smb_allowed_daily"])
         .groupBy("src_ip", "dest_ip").sum("connection_count")
         .withColumnRenamed("sum(connection_count)", "connections")
         .orderBy("connections", ascending=False).limit(10)

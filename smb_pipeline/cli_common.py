@@ -76,7 +76,7 @@ class CommandParser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
         add_global_options(self, suppress_defaults=not global_defaults)
 
-    def error(self, message: str):  # type: ignore[override]
+    def error(self, message: str):
         self.exit(EXIT_CONFIG, f"{self.prog}: argument error: {message} (see {self.prog} --help)\n")
 
 
@@ -100,9 +100,9 @@ def exit_code_for(exc: BaseException) -> tuple[int, str]:
     for kind, code, label in EXIT_CODES:
         if isinstance(exc, kind):
             return code, label
-    code = getattr(exc, "exit_code", None)
-    if isinstance(code, int):
-        return code, str(getattr(exc, "label", "error"))
+    own_code = getattr(exc, "exit_code", None)
+    if isinstance(own_code, int):
+        return own_code, str(getattr(exc, "label", "error"))
     return EXIT_INPUT, f"unexpected error ({type(exc).__name__})"
 
 
@@ -144,6 +144,6 @@ def _log_traceback(exc: BaseException) -> None:
     """The full traceback goes to the log file whatever the mode; the console shows it with --debug."""
     root = logging.getLogger()
     for handler in root.handlers:
-        if isinstance(handler, logging.FileHandler):
+        if isinstance(handler, logging.FileHandler) and handler.stream is not None:
             handler.stream.write("".join(traceback.format_exception(exc)))
             handler.flush()

@@ -130,6 +130,15 @@ class PipelineConfig(_Strict):
     alerts: AlertsConfig = AlertsConfig()
     # CIDR -> label, from labelled lines of the subnets file or {cidr, label} entries (not a YAML key).
     company_subnet_labels: dict[str, str] = Field(default_factory=dict, exclude=True)
+    # A Spark Connect server (sc://host:port) to run on instead of a local JVM; --remote overrides it.
+    spark_remote: str | None = None
+
+    @field_validator("spark_remote")
+    @classmethod
+    def _connect_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("sc://"):
+            raise ValueError(f"must be a Spark Connect URL sc://HOST:PORT (value {value!r})")
+        return value
 
     @field_validator("spark", mode="before")
     @classmethod

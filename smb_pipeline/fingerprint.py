@@ -1,7 +1,8 @@
 """Fingerprints of the input files a day reads, so a backfill can skip days whose inputs did not change.
 
-Files are listed through Hadoop's FileSystem API, so the same code works for local
-paths, HDFS, S3 (s3a://) and ADLS (abfss://). Only file metadata is read, never data.
+Files are listed by the storage layer (Spark's `binaryFile` source), so the same code works for
+local paths, HDFS, S3 (s3a://) and ADLS (abfss://), and over Spark Connect. Only file metadata
+is read, never data.
 """
 
 from __future__ import annotations
@@ -15,43 +16,16 @@ from pyspark.sql import SparkSession
 
 from smb_pipeline.config import PipelineConfig, SourceConfig
 from smb_pipeline.reader import MARGIN_DAYS, PARTITION_COLUMN
-
-
-@dataclass(frozen=True)
-class InputFile:
-    path: str
-    size: int
-    modified_ms: int
-
-
-def _filesystem(spark: SparkSession, path: str):
-    hadoop_path = spark.sparkContext._jvm.org.apache.hadoop.fs.Path(path)
-    return hadoop_path, hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+from smb_pipeline.storage.files import InputFile, has_partition_folders, list_files
 
 
 def _is_partitioned(spark: SparkSession, root: str) -> bool:
-    hadoop_path, fs = _filesystem(spark, root)
-    if not fs.exists(hadoop_path):
-        return False
-    prefix = f"{PARTITION_COLUMN}="
-    return any(status.isDirectory() and status.getPath().getName().startswith(prefix)
-               for status in fs.listStatus(hadoop_path))
+    return has_partition_folders(spark, root, PARTITION_COLUMN)
 
 
 def _list_files(spark: SparkSession, path: str) -> list[InputFile]:
     """Data files below `path` (recursively), skipping hidden and underscore files as Spark does."""
-    hadoop_path, fs = _filesystem(spark, path)
-    if not fs.exists(hadoop_path):
-        return []
-    files = []
-    iterator = fs.listFiles(hadoop_path, True)
-    while iterator.hasNext():
-        status = iterator.next()
-        name = status.getPath().getName()
-        if name.startswith(("_", ".")):
-            continue
-        files.append(InputFile(status.getPath().toString(), status.getLen(), status.getModificationTime()))
-    return files
+    return list_files(spark, path)
 
 
 class _Listings:

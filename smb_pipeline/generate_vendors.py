@@ -116,10 +116,10 @@ FORTIGATE_SERVICES = {445: "SMB", 139: "SAMBA", 443: "HTTPS", 80: "HTTP", 53: "D
 def _fortigate_clock(when: dt.datetime | None, rng: random.Random) -> dict:
     if when is None:
         return {"date": None, "time": None, "tz": None, "eventtime": None}
-    local = _local(when, DEMO_TIMEZONES["fortigate"])
+    local = when.astimezone(ZoneInfo(DEMO_TIMEZONES["fortigate"]))
     offset = local.strftime("%z")
-    clock = {"date": local.strftime("%Y-%m-%d"), "time": local.strftime("%H:%M:%S"), "tz": offset,
-             "eventtime": None}
+    clock: dict[str, str | int | None] = {"date": local.strftime("%Y-%m-%d"), "time": local.strftime("%H:%M:%S"),
+                                          "tz": offset, "eventtime": None}
     if rng.random() < 0.5:  # FortiOS 6.2+ logs eventtime in nanoseconds
         clock["eventtime"] = int(when.timestamp()) * 1_000_000_000
     return clock

@@ -8,13 +8,13 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
 
 from smb_pipeline.config import PipelineConfig
-from smb_pipeline.delta_io import PARTITION, days_predicate
 from smb_pipeline.errors import ConfigError
 from smb_pipeline.schemas import PAIRS_TABLE, REJECTS_TABLE
+from smb_pipeline.storage.delta_io import PARTITION, days_predicate, is_delta_table
+from smb_pipeline.storage.upkeep import active_files, files_on_storage, optimize_zorder, vacuum
 
 log = logging.getLogger("smb_pipeline")
 
@@ -36,21 +36,6 @@ class MaintenanceReport:
         return (f"{self.table}: {self.files_before} active files before, {self.files_after_optimize} after "
                 f"OPTIMIZE ZORDER BY, vacuum retention {self.retention_hours} h "
                 f"({self.files_after_vacuum} files on storage after vacuum)")
-
-
-def active_files(spark: SparkSession, path: str) -> int:
-    return DeltaTable.forPath(spark, path).detail().select("numFiles").first()[0]
-
-
-def _files_on_storage(spark: SparkSession, path: str) -> int:
-    hadoop_path = spark.sparkContext._jvm.org.apache.hadoop.fs.Path(path)
-    fs = hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
-    iterator = fs.listFiles(hadoop_path, True)
-    count = 0
-    while iterator.hasNext():
-        if iterator.next().getPath().getName().endswith(".parquet"):
-            count += 1
-    return count
 
 
 def check_retention(hours: int, force: bool, field: str = "maintenance.vacuum_retention_hours") -> None:
@@ -105,20 +90,12 @@ def maintain_table(spark: SparkSession, path: str, table: str, today: dt.date, r
 
 def _optimize_and_vacuum(spark: SparkSession, path: str, table: str, today: dt.date, recent_days: int,
                          retention_hours: int, force_retention: bool, before: int) -> MaintenanceReport:
-    delta_table = DeltaTable.forPath(spark, path)
     start = today - dt.timedelta(days=recent_days)
     log.info("optimizing %s partitions %s >= %s", table, PARTITION, start)
-    delta_table.optimize().where(days_predicate(start, today)).executeZOrderBy(*ZORDER_COLUMNS[table])
+    optimize_zorder(spark, path, days_predicate(start, today), ZORDER_COLUMNS[table])
     after_optimize = active_files(spark, path)
-    key = "spark.databricks.delta.retentionDurationCheck.enabled"
-    previous = spark.conf.get(key, "true")
-    if force_retention:
-        spark.conf.set(key, "false")
-    try:
-        delta_table.vacuum(retention_hours)
-    finally:
-        spark.conf.set(key, previous)
-    return MaintenanceReport(table, before, after_optimize, _files_on_storage(spark, path), retention_hours)
+    vacuum(spark, path, retention_hours, force_retention)
+    return MaintenanceReport(table, before, after_optimize, files_on_storage(spark, path), retention_hours)
 
 
 def maintain(spark: SparkSession, config: PipelineConfig, today: dt.date, retention_hours: int | None = None,
@@ -128,7 +105,7 @@ def maintain(spark: SparkSession, config: PipelineConfig, today: dt.date, retent
     reports = []
     for table in (PAIRS_TABLE, REJECTS_TABLE):
         path = config.output.table_path(table)
-        if not DeltaTable.isDeltaTable(spark, path):
+        if not is_delta_table(spark, path):
             log.info("%s does not exist yet; nothing to maintain", path)
             continue
         reports.append(maintain_table(spark, path, table, today, config.maintenance.recent_days, hours,

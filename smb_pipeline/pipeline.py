@@ -20,7 +20,6 @@ from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
-from smb_pipeline import delta_io
 from smb_pipeline.aggregate import aggregate_daily_pairs
 from smb_pipeline.alerts.classify import with_direction
 from smb_pipeline.alerts.report import AlertsReport
@@ -42,6 +41,7 @@ from smb_pipeline.reader import (
 )
 from smb_pipeline.schemas import PAIRS_TABLE, REJECTS_SCHEMA, REJECTS_TABLE
 from smb_pipeline.smb_filter import is_allowed_smb
+from smb_pipeline.storage import delta_io
 from smb_pipeline.subnets import build_subnet_index, exclude_company_traffic
 from smb_pipeline.validate import with_validated_fields
 

@@ -19,21 +19,51 @@ POLL_SECONDS = 1.0
 REPORT_EVERY_SECONDS = 5.0
 
 
-def status_tracker(spark: Any) -> Any | None:
-    """Spark's status tracker, or None where it is not available (Spark Connect).
+class ConnectProgress:
+    """The running operation's stages as a Spark Connect server reports them (a progress handler,
+    Spark 4's public API for Connect clients), in the shape `stage_counts` returns."""
 
-    The one use of sparkContext in the command line: Spark has no other public API for the
-    progress of running stages (Observation metrics arrive only when an action ends). Only the
-    CLI calls this; the library never does.
+    def __init__(self, spark: Any) -> None:
+        self._latest: tuple[str, int, int] | None = None
+        self._lock = threading.Lock()
+        spark.registerProgressHandler(self)
+
+    def __call__(self, stages: Any, inflight_tasks: int, operation_id: str | None, done: bool) -> None:
+        stages = list(stages or ())
+        latest = None if done or not stages else (
+            operation_id or "", sum(s.num_completed_tasks for s in stages), sum(s.num_tasks for s in stages))
+        with self._lock:
+            self._latest = latest
+
+    def counts(self) -> tuple[str, int, int] | None:
+        with self._lock:
+            return self._latest
+
+
+def _is_connect(spark: Any) -> bool:
+    return type(spark).__module__.startswith("pyspark.sql.connect")
+
+
+def status_tracker(spark: Any) -> Any | None:
+    """What reports the progress of running stages: a ConnectProgress over Spark Connect, else
+    Spark's status tracker (None where neither is available).
+
+    Classic PySpark has no other public API for the progress of running stages than the
+    SparkContext's status tracker (Observation metrics arrive only when an action ends; progress
+    handlers are Connect-only); it is used only here, for the console, never for the data.
     """
     try:
+        if _is_connect(spark):
+            return ConnectProgress(spark)
         return spark.sparkContext.statusTracker()
-    except Exception:  # Spark Connect sessions have no SparkContext
+    except Exception:  # a session without either: no progress line, the phases still tell
         return None
 
 
-def stage_counts(tracker: Any) -> tuple[int, int, int] | None:
+def stage_counts(tracker: Any) -> tuple[Any, int, int] | None:
     """(first active job id, tasks done, tasks in all) over the active jobs' stages, or None when idle."""
+    if isinstance(tracker, ConnectProgress):
+        return tracker.counts()
     jobs = sorted(tracker.getActiveJobsIds())
     if not jobs:
         return None

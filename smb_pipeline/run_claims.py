@@ -40,13 +40,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import DateType, LongType, StringType, StructField, StructType, TimestampType
 
-from smb_pipeline import delta_io
 from smb_pipeline.errors import ConcurrencyError
+from smb_pipeline.storage import delta_io
 
 CLAIMS_TABLE = "pipeline_claims"
 CONFLICT_RETRIES = 20
@@ -182,7 +181,7 @@ class RunClaims:
                                "attempts; too many runs at once")
 
     def _read(self) -> list[Claim]:
-        rows = (self.spark.read.format("delta").load(self.path)
+        rows = (delta_io.read_table(self.spark, self.path)
                 .filter(F.col("event_date").isin(self.days)).collect())  # one row per day at most
         return [Claim(**row.asDict()) for row in rows]
 
@@ -193,15 +192,12 @@ class RunClaims:
                 for day in self.days]
         source = self.spark.createDataFrame(rows, CLAIMS_SCHEMA)
         swap = " OR ".join(
-            f"(c.run_id = '{c.run_id}' AND c.expires_at = timestamp'{_aware(c.expires_at).isoformat()}')"
+            f"(t.run_id = '{c.run_id}' AND t.expires_at = timestamp'{_aware(c.expires_at).isoformat()}')"
             for c in stale
         )
-        mine = f"c.run_id = '{self.run_id}'"
-        (DeltaTable.forPath(self.spark, self.path).alias("c")
-         .merge(source.alias("n"), "c.event_date = n.event_date")
-         .whenMatchedUpdateAll(condition=f"{mine} OR {swap}" if swap else mine)
-         .whenNotMatchedInsertAll()
-         .execute())
+        mine = f"t.run_id = '{self.run_id}'"
+        delta_io.merge_rows(source, self.path, on="t.event_date = s.event_date",
+                            update_when=f"{mine} OR {swap}" if swap else mine)
 
     # -- holding and releasing ---------------------------------------------------------------
 
@@ -222,14 +218,17 @@ class RunClaims:
         for _ in range(CONFLICT_RETRIES):
             expires = utc_now() + self.lease
             try:
-                DeltaTable.forPath(self.spark, self.path).update(
-                    condition=F.col("run_id") == self.run_id, set={"expires_at": F.lit(expires)})
+                delta_io.update_rows(self.spark, self.path,
+                                     f"expires_at = timestamp'{expires.isoformat()}'", self._own_rows())
             except Exception as exc:
                 if _conflict(exc):
                     continue
                 raise
             self.renewed_at = time.monotonic()
             return
+
+    def _own_rows(self) -> str:
+        return f"run_id = {delta_io.sql_string(self.run_id)}"
 
     @property
     def lost(self) -> bool:
@@ -253,7 +252,7 @@ class RunClaims:
     def _release_own(self) -> None:
         for _ in range(CONFLICT_RETRIES):
             try:
-                DeltaTable.forPath(self.spark, self.path).delete(F.col("run_id") == self.run_id)
+                delta_io.delete_rows(self.spark, self.path, self._own_rows())
                 return
             except Exception as exc:
                 if not _conflict(exc):

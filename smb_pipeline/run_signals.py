@@ -66,8 +66,8 @@ class StopSignals:
             yield self
         finally:
             self._computing.clear()
-            for number, handler in self._previous.items():
-                signal.signal(number, handler)  # type: ignore[arg-type]
+            for signum, handler in self._previous.items():
+                signal.signal(signum, handler)  # type: ignore[arg-type]
 
     @contextmanager
     def interruptible(self) -> Iterator[None]:

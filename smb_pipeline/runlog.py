@@ -28,13 +28,14 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
-from smb_pipeline import __version__, delta_io
+from smb_pipeline import __version__
 from smb_pipeline.config import PipelineConfig
 from smb_pipeline.errors import RunTerminated
 from smb_pipeline.fingerprint import DayInputs, inputs_for_days
 from smb_pipeline.pipeline import RunControl, RunResult, SourceCounts, days_between, run_pipeline
 from smb_pipeline.run_claims import Claim, RunClaims, utc_now
 from smb_pipeline.run_signals import StopSignals
+from smb_pipeline.storage import delta_io
 
 RUNS_TABLE = "pipeline_runs"
 STATUS_SUCCEEDED = "succeeded"
@@ -120,14 +121,7 @@ def append_runs(spark: SparkSession, config: PipelineConfig, rows: list[tuple]) 
     """Blind appends: concurrent runs never conflict, except in racing to create the table."""
     frame = spark.createDataFrame(rows, RUNS_SCHEMA)
     # mergeSchema: a run log written before a column was added takes the new column.
-    for attempt in range(5):
-        try:
-            writer = frame.coalesce(1).write.format("delta").mode("append").option("mergeSchema", "true")
-            writer.save(config.output.table_path(RUNS_TABLE))
-            break
-        except Exception as exc:
-            if attempt == 4 or not delta_io.is_concurrent_modification(exc):
-                raise
+    delta_io.append_rows(frame, config.output.table_path(RUNS_TABLE), merge_schema=True)
     if config.output.database:
         delta_io.register_table(spark, config.output.database, RUNS_TABLE, config.output.table_path(RUNS_TABLE))
 
@@ -227,10 +221,7 @@ def _append_quietly(spark: SparkSession, config: PipelineConfig, rows: list[tupl
 
 
 def read_runs(spark: SparkSession, config: PipelineConfig) -> DataFrame | None:
-    path = config.output.table_path(RUNS_TABLE)
-    if delta_io.table_version(spark, path) is None:
-        return None
-    return spark.read.format("delta").load(path)
+    return delta_io.read_table_if_exists(spark, config.output.table_path(RUNS_TABLE))
 
 
 def last_success_fingerprints(spark: SparkSession, config: PipelineConfig, start: dt.date,

@@ -1,4 +1,9 @@
-"""The one place a SparkSession is built. Everything else receives it as an argument."""
+"""The one place a SparkSession is built. Everything else receives it as an argument.
+
+A session is either classic (a JVM in this process: local mode, or a cluster under spark-submit)
+or a Spark Connect client (`remote="sc://host:port"`), whose server owns Delta's jars and
+extension; the library runs the same on both (public APIs only: no SparkContext over Connect).
+"""
 
 from __future__ import annotations
 
@@ -25,7 +30,13 @@ _BASE_CONF = {
     "spark.ui.showConsoleProgress": "false",
     # Partition folders are named dt=YYYY-MM-DD; keep them as dates so pruning compares dates.
     "spark.sql.sources.partitionColumnTypeInference.enabled": "true",
+    # Spark's own INFO chatter off from the start (what SparkContext.setLogLevel did, as a setting).
+    "spark.log.level": "WARN",
 }
+# The server of a Spark Connect session has its own Delta jars, extension and catalog; a client
+# asks for none of them (on Databricks, replacing spark_catalog would bypass Unity Catalog).
+_SERVER_OWNED = ("spark.jars.packages", "spark.sql.extensions", "spark.sql.catalog.spark_catalog")
+REMOTE_SCHEME = "sc://"
 
 
 def session_builder(
@@ -58,13 +69,25 @@ def session_builder(
     return builder
 
 
+def remote_session_builder(remote: str, app_name: str = "smb_pipeline",
+                           spark_conf: Mapping[str, str] | None = None) -> SparkSession.Builder:
+    """A Spark Connect builder for `sc://host:port[/;param=value]`: our session settings travel as
+    the session's SQL settings; static ones the server fixed are skipped silently by pyspark."""
+    builder = SparkSession.builder.remote(remote).appName(app_name)
+    for key, value in {**_BASE_CONF, **(spark_conf or {})}.items():
+        if key not in _SERVER_OWNED:
+            builder = builder.config(key, value)
+    return builder
+
+
 def build_spark_session(
     app_name: str = "smb_pipeline",
     master: str | None = None,
     spark_conf: Mapping[str, str] | None = None,
     delta_packages: bool = True,
+    remote: str | None = None,
 ) -> SparkSession:
-    """Build (or join) the session for a run."""
-    spark = session_builder(app_name, master, spark_conf, delta_packages).getOrCreate()
-    spark.sparkContext.setLogLevel("WARN")
-    return spark
+    """Build (or join) the session for a run: a Spark Connect session when `remote` is given."""
+    if remote:
+        return remote_session_builder(remote, app_name, spark_conf).getOrCreate()
+    return session_builder(app_name, master, spark_conf, delta_packages).getOrCreate()

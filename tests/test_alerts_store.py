@@ -11,11 +11,12 @@ import pytest
 from deltalake import DeltaTable as RustTable
 from pyspark.sql import functions as F
 
-from smb_pipeline import cli, delta_io
+from smb_pipeline import cli
 from smb_pipeline.alerts.classify import with_direction
 from smb_pipeline.alerts.run import address_reference, detect_days
 from smb_pipeline.config import load_config
 from smb_pipeline.schemas import PAIRS_SCHEMA
+from smb_pipeline.storage import delta_io
 
 pytestmark = pytest.mark.spark
 

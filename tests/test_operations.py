@@ -65,7 +65,7 @@ def test_run_log_records_success_per_day_with_counts_and_versions(spark, archive
 
 
 def test_failed_run_is_logged_and_leaves_data_tables_unchanged(spark, archive, tmp_path, monkeypatch):
-    from smb_pipeline import delta_io
+    from smb_pipeline.storage import delta_io
 
     config = _config(archive, tmp_path)
     logged_run(spark, config, FIRST_DAY, FIRST_DAY, command="run")

@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 from pyspark.sql import functions as F
 
-from smb_pipeline import delta_io, pipeline
+from smb_pipeline import pipeline
 from smb_pipeline.config import config_from_dict
 from smb_pipeline.errors import InputError
 from smb_pipeline.generate import COMPANY_SUBNETS, generate_cim_archive
@@ -29,6 +29,7 @@ from smb_pipeline.pipeline import (
     stage_events,
 )
 from smb_pipeline.reader import read_source
+from smb_pipeline.storage import delta_io
 from tests.plans import executed_plan, generated_stages, parquet_scans
 
 pytestmark = pytest.mark.spark

@@ -25,13 +25,13 @@ import pytest
 import yaml
 from deltalake import DeltaTable
 
-from smb_pipeline import delta_io
 from smb_pipeline.config import config_from_dict
 from smb_pipeline.errors import ConcurrencyError
 from smb_pipeline.generate import COMPANY_SUBNETS, generate_cim_archive
 from smb_pipeline.pipeline import run_pipeline
 from smb_pipeline.run_claims import CLAIMS_SCHEMA, RunClaims
 from smb_pipeline.runlog import RUNS_TABLE, logged_run
+from smb_pipeline.storage import delta_io
 from tests.conftest import TEST_SPARK_CONF
 from tests.test_pipeline_e2e import expected_run
 

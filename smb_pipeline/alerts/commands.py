@@ -34,10 +34,10 @@ def cmd_detect(args: argparse.Namespace) -> int:
 def detect_claimed(spark, config: PipelineConfig, start, end, wait_seconds: float):
     """Claim the days (as a run does, so that a run and a detect of the same days do not race),
     then recompute their alerts; every commit carries the detect's own id."""
-    from smb_pipeline import delta_io
     from smb_pipeline.alerts.run import detect_days
     from smb_pipeline.pipeline import days_between
     from smb_pipeline.run_claims import RunClaims
+    from smb_pipeline.storage import delta_io
 
     run_id = str(uuid.uuid4())
     claims = RunClaims(spark, config.output.path, run_id, "detect", days_between(start, end),

@@ -15,8 +15,8 @@ from typing import TextIO
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from smb_pipeline import delta_io
 from smb_pipeline.alerts.schema import ALERTS_SCHEMA
+from smb_pipeline.storage import delta_io
 
 JSON_OPTIONS = {"timestampFormat": "yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX", "dateFormat": "yyyy-MM-dd",
                 "ignoreNullFields": "false"}

@@ -69,7 +69,7 @@ def alert_lines(spark, path: str, start: dt.date, end: dt.date, config_path: str
     """The alerts of start..end, a line each, most severe first (the `demo` prints them)."""
     from pyspark.sql import functions as F
 
-    from smb_pipeline.delta_io import table_version
+    from smb_pipeline.storage.delta_io import table_version
 
     if table_version(spark, path) is None:
         return []

@@ -14,7 +14,6 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from smb_pipeline import delta_io
 from smb_pipeline.alerts.classify import DIRECTION_COLUMNS, build_address_reference, with_direction
 from smb_pipeline.alerts.compute import compute_alerts, history_days_needed, plan_detections
 from smb_pipeline.alerts.report import AlertsReport
@@ -23,6 +22,7 @@ from smb_pipeline.alerts.store import merge_alerts
 from smb_pipeline.config import PipelineConfig
 from smb_pipeline.errors import StorageError
 from smb_pipeline.schemas import PAIRS_TABLE
+from smb_pipeline.storage import delta_io
 
 log = logging.getLogger("smb_pipeline")
 

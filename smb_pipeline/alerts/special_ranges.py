@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -109,6 +110,6 @@ def load_special_ranges(user_file: str | None) -> tuple[SpecialRange, ...]:
     return ranges
 
 
-def matched_networks(ranges: tuple[SpecialRange, ...]) -> list[IpNetwork]:
+def matched_networks(ranges: Sequence[SpecialRange]) -> list[IpNetwork]:
     """The networks an address is matched against (::ffff:0:0/96 is judged by its IPv4 ranges)."""
     return [r.network for r in ranges if not r.as_ipv4]

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 
-from smb_pipeline import delta_io
 from smb_pipeline.alerts.schema import ALERTS_SCHEMA, COMPUTED_SCHEMA
+from smb_pipeline.storage import delta_io
 
 CONTENT = [f.name for f in COMPUTED_SCHEMA.fields if f.name != "alert_id"]
 MERGE_ATTEMPTS = 3
@@ -31,20 +30,17 @@ def _days(alias: str, start: dt.date, end: dt.date) -> str:
     return f"{alias}.event_date >= DATE'{start.isoformat()}' AND {alias}.event_date <= DATE'{end.isoformat()}'"
 
 
-def _merge(spark: SparkSession, alerts: DataFrame, path: str, start: dt.date, end: dt.date) -> None:
+def _merge(alerts: DataFrame, path: str, start: dt.date, end: dt.date) -> None:
     days = _days("t", start, end)
     changed = " OR ".join(f"NOT (t.`{c}` <=> s.`{c}`)" for c in CONTENT)
-    update = {c: f"s.`{c}`" for c in CONTENT} | {"updated_at": "current_timestamp()"}
-    insert = {c: f"s.`{c}`" for c in ["alert_id", *CONTENT]} | {"created_at": "current_timestamp()",
-                                                                 "updated_at": "current_timestamp()"}
-    (
-        DeltaTable.forPath(spark, path).alias("t")
-        .merge(alerts.alias("s"), f"t.alert_id = s.alert_id AND {days}")
-        .whenMatchedUpdate(condition=changed, set=update)
-        .whenNotMatchedInsert(values=insert)
-        .whenNotMatchedBySourceDelete(condition=days)
-        .execute()
-    )
+    update = ", ".join([f"`{c}` = s.`{c}`" for c in CONTENT] + ["updated_at = current_timestamp()"])
+    inserted = ["alert_id", *CONTENT]
+    columns = ", ".join(f"`{c}`" for c in [*inserted, "created_at", "updated_at"])
+    values = ", ".join([f"s.`{c}`" for c in inserted] + ["current_timestamp()", "current_timestamp()"])
+    delta_io.merge_into(alerts, path, f"t.alert_id = s.alert_id AND {days}",
+                        f"WHEN MATCHED AND ({changed}) THEN UPDATE SET {update} "
+                        f"WHEN NOT MATCHED THEN INSERT ({columns}) VALUES ({values}) "
+                        f"WHEN NOT MATCHED BY SOURCE AND {days} THEN DELETE")
 
 
 def merge_alerts(spark: SparkSession, alerts: DataFrame, path: str, start: dt.date, end: dt.date) -> int:
@@ -52,7 +48,7 @@ def merge_alerts(spark: SparkSession, alerts: DataFrame, path: str, start: dt.da
     ensure_alerts_table(spark, path)
     for attempt in range(MERGE_ATTEMPTS):
         try:
-            _merge(spark, alerts, path, start, end)
+            _merge(alerts, path, start, end)
             break
         except Exception as exc:
             if attempt + 1 == MERGE_ATTEMPTS or not delta_io.is_concurrent_modification(exc):

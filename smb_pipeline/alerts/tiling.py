@@ -20,13 +20,22 @@ class _Piece:
     label: str | None
 
 
+def _subnet_of(inner: IpNetwork, outer: IpNetwork) -> bool:
+    return inner.version == outer.version and inner.subnet_of(outer)  # type: ignore[arg-type]  # same family
+
+
+def _without(outer: IpNetwork, inner: IpNetwork) -> list[IpNetwork]:
+    """`outer` minus `inner` (same family, `inner` inside `outer`), as disjoint CIDRs."""
+    return list(outer.address_exclude(inner))  # type: ignore[arg-type]  # same family
+
+
 def _insert(pieces: list[_Piece], network: IpNetwork, label: str | None) -> list[_Piece]:
     same_family = [p for p in pieces if p.network.version == network.version]
-    outer = next((p for p in same_family if network.subnet_of(p.network) and p.network != network), None)
+    outer = next((p for p in same_family if _subnet_of(network, p.network) and p.network != network), None)
     if outer is not None:  # split the piece that holds it; the rest keeps the outer label
-        rest = [_Piece(n, outer.label) for n in outer.network.address_exclude(network)]
+        rest = [_Piece(n, outer.label) for n in _without(outer.network, network)]
         return [p for p in pieces if p is not outer] + rest + [_Piece(network, label or outer.label)]
-    inner = [p for p in same_family if p.network.subnet_of(network)]
+    inner = [p for p in same_family if _subnet_of(p.network, network)]
     if not inner:
         return [*pieces, _Piece(network, label)]
     if label is not None:  # it covers pieces tiled from a less specific network: its label is more specific
@@ -46,7 +55,6 @@ def disjoint_labelled(networks: Sequence[IpNetwork], labels: Mapping[str, str]) 
 
 def collapsed(networks: Sequence[IpNetwork]) -> list[IpNetwork]:
     """The fewest disjoint CIDRs covering `networks` (labels do not matter)."""
-    result: list[IpNetwork] = []
-    for version in (4, 6):
-        result += list(ipaddress.collapse_addresses([n for n in networks if n.version == version]))
-    return result
+    ipv4 = [n for n in networks if isinstance(n, ipaddress.IPv4Network)]
+    ipv6 = [n for n in networks if isinstance(n, ipaddress.IPv6Network)]
+    return [*ipaddress.collapse_addresses(ipv4), *ipaddress.collapse_addresses(ipv6)]

@@ -75,19 +75,18 @@ def register_catalog(spark, config: PipelineConfig, database: str, days: int = L
 
     `exists(path) -> bool` tells whether a Delta table is there (default: Delta's own check).
     """
-    from delta.tables import DeltaTable
+    from smb_pipeline.storage import delta_io
 
-    exists = exists or (lambda path: DeltaTable.isDeltaTable(spark, path))
+    exists = exists or (lambda path: delta_io.is_delta_table(spark, path))
     db = quote(database)
-    spark.sql(f"CREATE DATABASE IF NOT EXISTS {db}")
+    delta_io.create_database(spark, database)
     notes, present = [], set()
     for table in TABLES:
         path = config.output.table_path(table)
         if not exists(path):
             notes.append(f"table {database}.{table}: skipped, no Delta table at {path} yet")
             continue
-        location = path.replace("'", "\\'")
-        spark.sql(f"CREATE TABLE IF NOT EXISTS {db}.{quote(table)} USING DELTA LOCATION '{location}'")
+        delta_io.register_table(spark, database, table, path)
         present.add(table)
         notes.append(f"table {database}.{table} -> {path}")
     refs = {table: f"{db}.{quote(table)}" for table in present}

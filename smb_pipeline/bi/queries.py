@@ -9,23 +9,20 @@ from __future__ import annotations
 
 import datetime as dt
 
-from delta.tables import DeltaTable
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from smb_pipeline.bi.catalog import RUNS_TABLE
 from smb_pipeline.config import PipelineConfig
 from smb_pipeline.schemas import PAIRS_TABLE, REJECTS_TABLE
+from smb_pipeline.storage import delta_io
 
 TREND_DAYS = 30
 
 
 def read_table(spark: SparkSession, config: PipelineConfig, table: str) -> DataFrame | None:
     """The Delta table `table` of the config's output, or None when it does not exist yet."""
-    path = config.output.table_path(table)
-    if not DeltaTable.isDeltaTable(spark, path):
-        return None
-    return spark.read.format("delta").load(path)
+    return delta_io.read_table_if_exists(spark, config.output.table_path(table))
 
 
 def _days(frame: DataFrame, start: dt.date, end: dt.date) -> DataFrame:

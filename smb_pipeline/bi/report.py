@@ -10,6 +10,7 @@ on the network, so it reads offline and travels as an e-mail attachment.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Set as AbstractSet
 from html import escape
 
 from smb_pipeline import __version__
@@ -69,7 +70,7 @@ def _change(now: int, before: int) -> str:
     return f'<span class="{css}">{now - before:+,}{percent} from the day before</span>'
 
 
-def _table(headers: list[str], rows: list[list], numeric: set[int] = frozenset()) -> str:
+def _table(headers: list[str], rows: list[list], numeric: AbstractSet[int] = frozenset()) -> str:
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
     body = "".join(
         "<tr>" + "".join(f'<td{" class=n" if i in numeric else ""}>{escape(_cell(v))}</td>'

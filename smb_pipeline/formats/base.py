@@ -98,7 +98,7 @@ class Fields:
         data_type = self._types.get(name)
         if data_type is None:
             return F.lit(False)
-        column = F.col(self._resolved[name])  # type: ignore[index]
+        column = F.col(self._resolved[name])  # type: ignore[arg-type]
         if all(isinstance(value, int) for value in values):
             if isinstance(data_type, IntegralType):
                 return column.isin(list(values))
@@ -113,7 +113,7 @@ class Fields:
         """
         if self._types.get(name) is None or not values:
             return F.lit(False)
-        text = F.lower(F.col(self._resolved[name]).cast("string"))  # type: ignore[index]
+        text = F.lower(F.col(self._resolved[name]).cast("string"))  # type: ignore[arg-type]
         found = F.lit(False)
         for value in sorted({str(v).lower() for v in values}):
             found = found | text.contains(value)

@@ -1,17 +1,18 @@
-"""All Delta Lake I/O: day-replacing writes, versions, compensating commits, catalog registration."""
+"""Delta tables by path: creation, day-replacing writes, appends, row changes, versions, history,
+compensating commits, catalog registration. SQL and the DataFrame API only (see `storage`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
 import time
+import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 from delta import exceptions as delta_exceptions
-from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql.types import StructType
+from pyspark.sql.types import StructField, StructType
 
 from smb_pipeline.errors import StorageError
 from smb_pipeline.session import DELTA_MAVEN_PACKAGE
@@ -51,15 +52,94 @@ def is_concurrent_modification(exc: BaseException) -> bool:
 
 
 def is_delta_missing(exc: BaseException) -> bool:
+    """The session has no Delta: its SQL (`delta.`path``, DESCRIBE DETAIL) or data source is unknown."""
     text = str(exc)
-    return "'JavaPackage' object is not callable" in text or ("DATA_SOURCE_NOT_FOUND" in text and "delta" in text)
+    # Without Delta's extension, Spark reads DESCRIBE DETAIL/HISTORY as DESCRIBE of a table `DETAIL`.
+    unknown_command = "TABLE_OR_VIEW_NOT_FOUND" in text and ("`DETAIL`" in text or "`HISTORY`" in text)
+    # With the catalog configured but its jar absent, any SQL on a table fails to load the catalog.
+    no_catalog = "Cannot find catalog plugin class" in text and "DeltaCatalog" in text
+    return ("'JavaPackage' object is not callable" in text or unknown_command or no_catalog
+            or ("DATA_SOURCE_NOT_FOUND" in text and "delta" in text.lower()))
+
+
+# Delta's answers for a path that holds no Delta table (yet): missing, empty, or other files.
+_NOT_A_TABLE = ("DELTA_MISSING_DELTA_TABLE", "DELTA_TABLE_NOT_FOUND", "PATH_NOT_FOUND", "is not a Delta table")
+
+
+def table_ref(path: str) -> str:
+    """A path-based Delta table in SQL: delta.`path` (backticks in the path doubled)."""
+    return "delta.`" + path.replace("`", "``") + "`"
+
+
+def sql_string(value: str) -> str:
+    """A SQL string literal."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _absent(exc: BaseException) -> bool:
+    return any(marker in str(exc) for marker in _NOT_A_TABLE)
+
+
+def is_delta_table(spark: SparkSession, path: str) -> bool:
+    """Whether a Delta table (with at least one commit) is at `path`."""
+    try:
+        spark.sql(f"DESCRIBE DETAIL {table_ref(path)}").select("format").head()
+    except Exception as exc:
+        if _absent(exc):
+            return False
+        raise
+    return True
+
+
+def table_history(spark: SparkSession, path: str, limit: int | None = None) -> DataFrame:
+    """Delta's commit history of the table (DESCRIBE HISTORY), newest first."""
+    return spark.sql(f"DESCRIBE HISTORY {table_ref(path)}" + (f" LIMIT {int(limit)}" if limit else ""))
+
+
+def table_detail(spark: SparkSession, path: str) -> DataFrame:
+    """Delta's one-row description of the table (DESCRIBE DETAIL): numFiles, sizeInBytes, ..."""
+    return spark.sql(f"DESCRIBE DETAIL {table_ref(path)}")
 
 
 def table_version(spark: SparkSession, path: str) -> int | None:
     """The current version of the Delta table at `path`, or None when there is none yet."""
-    if not DeltaTable.isDeltaTable(spark, path):
-        return None
-    return DeltaTable.forPath(spark, path).history(1).head()["version"]
+    try:
+        row = table_history(spark, path, 1).select("version").head()
+    except Exception as exc:
+        if _absent(exc):
+            return None
+        raise
+    return row[0] if row else None
+
+
+def read_table(spark: SparkSession, path: str, version: int | None = None) -> DataFrame:
+    """The table at `path` (at `version`, with time travel, when given)."""
+    reader = spark.read.format("delta")
+    if version is not None:
+        reader = reader.option("versionAsOf", version)
+    return reader.load(path)
+
+
+def read_table_if_exists(spark: SparkSession, path: str) -> DataFrame | None:
+    """The table at `path`, or None when there is no Delta table there yet."""
+    return read_table(spark, path) if is_delta_table(spark, path) else None
+
+
+def _column_ddl(field: StructField) -> str:
+    name = "`" + field.name.replace("`", "``") + "`"
+    return f"{name} {field.dataType.simpleString()}" + ("" if field.nullable else " NOT NULL")
+
+
+def _create_sql(path: str, schema: StructType, properties: Mapping[str, str] | None,
+                partitioned_by: tuple[str, ...] = ()) -> str:
+    columns = ", ".join(_column_ddl(field) for field in schema.fields)
+    sql = f"CREATE TABLE IF NOT EXISTS {table_ref(path)} ({columns}) USING DELTA"
+    if partitioned_by:
+        sql += " PARTITIONED BY (" + ", ".join(f"`{name}`" for name in partitioned_by) + ")"
+    if properties:
+        sql += " TBLPROPERTIES (" + ", ".join(f"{sql_string(k)} = {sql_string(v)}"
+                                              for k, v in properties.items()) + ")"
+    return sql
 
 
 def create_table_if_absent(spark: SparkSession, path: str, schema: StructType,
@@ -68,14 +148,9 @@ def create_table_if_absent(spark: SparkSession, path: str, schema: StructType,
     unwritable output or a session without Delta fails before any computation (StorageError)."""
     for attempt in range(CREATE_ATTEMPTS):
         try:
-            if DeltaTable.isDeltaTable(spark, path):
+            if is_delta_table(spark, path):
                 return
-            builder = DeltaTable.createIfNotExists(spark).location(path).addColumns(schema)
-            if partitioned_by:
-                builder = builder.partitionedBy(*partitioned_by)
-            for key, value in (properties or {}).items():
-                builder = builder.property(key, value)
-            builder.execute()
+            spark.sql(_create_sql(path, schema, properties, partitioned_by))
             return
         except Exception as exc:
             if attempt + 1 < CREATE_ATTEMPTS and _racing_creation(exc):
@@ -133,11 +208,56 @@ def replace_days(frame: DataFrame, path: str, start: dt.date, end: dt.date,
     return table_version(frame.sparkSession, path)  # type: ignore[return-value]
 
 
+def append_rows(frame: DataFrame, path: str, merge_schema: bool = False, attempts: int = 5) -> None:
+    """Blind append of `frame` as one file (small tables: the run log); retried when racing to
+    create the table, the one conflict blind appends can have. `merge_schema` adds new columns."""
+    for attempt in range(attempts):
+        try:
+            writer = frame.coalesce(1).write.format("delta").mode("append")
+            if merge_schema:
+                writer = writer.option("mergeSchema", "true")
+            writer.save(path)
+            return
+        except Exception as exc:
+            if attempt + 1 == attempts or not is_concurrent_modification(exc):
+                raise
+
+
+def merge_into(source: DataFrame, path: str, on: str, clauses: str) -> None:
+    """MERGE `source` (alias `s`) INTO the table at `path` (alias `t`) ON `on`, with the SQL
+    `clauses` (WHEN MATCHED ..., WHEN NOT MATCHED ..., WHEN NOT MATCHED BY SOURCE ...)."""
+    spark = source.sparkSession
+    view = f"smb_merge_source_{uuid.uuid4().hex}"  # a session may run merges from several threads
+    source.createOrReplaceTempView(view)
+    try:
+        spark.sql(f"MERGE INTO {table_ref(path)} AS t USING {view} AS s ON {on} {clauses}")
+    finally:
+        spark.catalog.dropTempView(view)
+
+
+def merge_rows(source: DataFrame, path: str, on: str, update_when: str | None = None) -> None:
+    """MERGE `source` (alias `s`) into the table at `path` (alias `t`) ON `on`: matched rows are
+    replaced (only where `update_when` holds, when given), unmatched ones inserted."""
+    matched = f"WHEN MATCHED AND ({update_when}) THEN UPDATE SET *" if update_when else \
+        "WHEN MATCHED THEN UPDATE SET *"
+    merge_into(source, path, on, f"{matched} WHEN NOT MATCHED THEN INSERT *")
+
+
+def update_rows(spark: SparkSession, path: str, assignments: str, where: str) -> None:
+    """UPDATE the table's rows matching the SQL condition `where` with `assignments` (SQL)."""
+    spark.sql(f"UPDATE {table_ref(path)} SET {assignments} WHERE {where}")
+
+
+def delete_rows(spark: SparkSession, path: str, where: str) -> None:
+    """DELETE the table's rows matching the SQL condition `where`."""
+    spark.sql(f"DELETE FROM {table_ref(path)} WHERE {where}")
+
+
 def run_commit_version(spark: SparkSession, path: str, run_id: str) -> int | None:
     """The latest version of the table committed by run `run_id`, or None if it committed none."""
-    if not DeltaTable.isDeltaTable(spark, path):
+    if not is_delta_table(spark, path):
         return None
-    history = DeltaTable.forPath(spark, path).history().filter(f"userMetadata = '{run_id}'")
+    history = table_history(spark, path).filter(f"userMetadata = {sql_string(run_id)}")
     row = history.agg({"version": "max"}).head()  # a few rows of commit metadata
     return row[0] if row else None
 
@@ -154,19 +274,28 @@ def undo_days(spark: SparkSession, path: str, run_id: str, start: dt.date, end: 
         return None
     predicate = days_predicate(start, end)
     if version == 0:
-        DeltaTable.forPath(spark, path).delete(predicate)
+        delete_rows(spark, path, predicate)
     else:
-        before = spark.read.format("delta").option("versionAsOf", version - 1).load(path).where(predicate)
+        before = read_table(spark, path, version - 1).where(predicate)
         (before.write.format("delta").mode("overwrite").option("replaceWhere", predicate)
          .partitionBy(PARTITION).save(path))
     log.warning("undid run %s's days %s..%s in %s (from version %d)", run_id, start, end, path, version - 1)
     return table_version(spark, path)
 
 
+def _identifier(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+def create_database(spark: SparkSession, database: str) -> None:
+    spark.sql(f"CREATE DATABASE IF NOT EXISTS {_identifier(database)}")
+
+
 def register_table(spark: SparkSession, database: str, table: str, path: str) -> None:
     """Make a path-based table visible to SQL and BI tools under `database.table`."""
-    spark.sql(f"CREATE DATABASE IF NOT EXISTS `{database}`")
-    spark.sql(f"CREATE TABLE IF NOT EXISTS `{database}`.`{table}` USING DELTA LOCATION '{path}'")
+    create_database(spark, database)
+    spark.sql(f"CREATE TABLE IF NOT EXISTS {_identifier(database)}.{_identifier(table)} "
+              f"USING DELTA LOCATION {sql_string(path)}")
 
 
 @contextmanager
@@ -189,8 +318,9 @@ CHANGE_FEED = "delta.enableChangeDataFeed"
 def enable_change_feed(spark: SparkSession, path: str) -> None:
     """Turn on the change data feed of an existing table that lacks it (one metadata commit, once);
     a table created later gets it from its writer's options (`replace_days(..., options=...)`)."""
-    if not DeltaTable.isDeltaTable(spark, path):
+    if not is_delta_table(spark, path):
         return
-    properties = DeltaTable.forPath(spark, path).detail().select("properties").head()[0] or {}
+    detail = table_detail(spark, path).select("properties").head()
+    properties = (detail[0] if detail else None) or {}
     if properties.get(CHANGE_FEED) != "true":
-        spark.sql(f"ALTER TABLE delta.`{path}` SET TBLPROPERTIES ({CHANGE_FEED} = true)")
+        spark.sql(f"ALTER TABLE {table_ref(path)} SET TBLPROPERTIES ({CHANGE_FEED} = true)")

@@ -1,0 +1,34 @@
+"""The progress line's source over Spark Connect: the server's progress reports (no SparkContext)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from smb_pipeline.progress import ConnectProgress, stage_counts
+
+
+@dataclass
+class _Stage:  # the fields of pyspark.sql.connect.shell.progress.StageInfo that are read
+    num_tasks: int
+    num_completed_tasks: int
+
+
+class _ConnectSession:
+    def __init__(self) -> None:
+        self.handlers: list = []
+
+    def registerProgressHandler(self, handler) -> None:  # noqa: N802 - pyspark's name
+        self.handlers.append(handler)
+
+
+def test_connect_progress_counts_the_running_operation_and_goes_idle_when_done():
+    session = _ConnectSession()
+    progress = ConnectProgress(session)
+    assert session.handlers == [progress]
+    assert stage_counts(progress) is None  # nothing ran yet
+
+    progress([_Stage(8, 3), _Stage(4, 4)], inflight_tasks=2, operation_id="op-1", done=False)
+    assert stage_counts(progress) == ("op-1", 7, 12)
+
+    progress([_Stage(8, 8), _Stage(4, 4)], inflight_tasks=0, operation_id="op-1", done=True)
+    assert stage_counts(progress) is None
