@@ -170,3 +170,22 @@ def test_allowlist_error_exits_2_from_the_command_line(tmp_path):
     assert result.stderr.strip().splitlines() == [
         f"smb-pipeline: config error: alerts.allowlist: {allowlist} line 1 (entry x): src is not a valid CIDR "
         "(value '10.0.0.0/33')"]
+
+
+def test_shipped_ranges_load_when_the_package_runs_from_a_py_files_zip(tmp_path):
+    """spark-submit --py-files ships the package as a zip: its data files have no path there."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import smb_pipeline
+    from tests.standalone_cluster import zip_package
+
+    archive = zip_package(Path(smb_pipeline.__file__).parent, tmp_path / "smb_pipeline.zip")
+    probe = (f"import smb_pipeline; assert smb_pipeline.__file__.startswith({str(archive)!r}); "
+             "from smb_pipeline.alerts.special_ranges import shipped_ranges_path, read_special_ranges; "
+             "print(len(read_special_ranges(shipped_ranges_path()).ranges))")
+    done = subprocess.run([sys.executable, "-c", probe], env={"PYTHONPATH": str(archive)}, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert int(done.stdout) > 20

@@ -11,6 +11,7 @@ import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +43,10 @@ class SpecialRegistry:
     ranges: tuple[SpecialRange, ...]
 
 
-def shipped_ranges_path() -> Path:
-    return Path(str(resources.files("smb_pipeline") / "alerts" / "special_ranges.yaml"))
+def shipped_ranges_path() -> Traversable:
+    """The shipped registry, read through importlib.resources: under spark-submit --py-files the
+    package is a zip, where the file has no path of its own."""
+    return resources.files("smb_pipeline") / "alerts" / "special_ranges.yaml"
 
 
 def _entry_lines(text: str) -> list[int]:
@@ -74,7 +77,7 @@ def _parse_range(item: Any, where: str) -> SpecialRange:
     return SpecialRange(network, name.strip(), None if rfc is None else str(rfc), bool(item.get("as_ipv4", False)))
 
 
-def read_special_ranges(path: Path, field: str = "alerts.special_ranges") -> SpecialRegistry:
+def read_special_ranges(path: Path | Traversable, field: str = "alerts.special_ranges") -> SpecialRegistry:
     """Read a ranges file; every problem is a ConfigError naming the file, line and value."""
     if not path.is_file():
         raise ConfigError(f"{field}: file not found: {str(path)!r}")
