@@ -23,7 +23,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from deltalake import DeltaTable
+import pyarrow as pa
+from deltalake import DeltaTable, write_deltalake
 
 from smb_pipeline.config import config_from_dict
 from smb_pipeline.errors import ConcurrencyError
@@ -344,3 +345,20 @@ def test_two_claimants_of_the_same_day_at_once_one_wins(spark, tmp_path):
     for thread in threads:
         thread.join()
     assert sorted(outcomes) == ["lost", "won"]
+
+
+def test_a_table_whose_creator_has_not_committed_yet_is_waited_for(spark, tmp_path):
+    """A racing creator's `_delta_log` exists before its first commit; the other run waits for
+    that commit instead of going on to read a table that is not there (DELTA_TABLE_NOT_FOUND)."""
+    path = tmp_path / "pipeline_claims"
+    (path / "_delta_log").mkdir(parents=True)
+    delta_io.is_delta_table(spark, str(tmp_path))  # warm: the first Delta command of a session is slow
+    empty = pa.table({"event_date": pa.array([], pa.date32())})
+    creator = threading.Timer(3.0, lambda: write_deltalake(str(path), empty, mode="append"))
+    creator.start()
+    try:
+        delta_io.create_table_if_absent(spark, str(path), CLAIMS_SCHEMA)
+        committed_on_return = delta_io.is_delta_table(spark, str(path))
+    finally:
+        creator.join()
+    assert committed_on_return

@@ -151,7 +151,17 @@ def create_table_if_absent(spark: SparkSession, path: str, schema: StructType,
             if is_delta_table(spark, path):
                 return
             spark.sql(_create_sql(path, schema, properties, partitioned_by))
-            return
+            # IF NOT EXISTS also returns when a racing creator's `_delta_log` exists but its first
+            # commit is not written yet: the table is there only once a version can be read.
+            if is_delta_table(spark, path):
+                return
+            if attempt + 1 < CREATE_ATTEMPTS:
+                time.sleep(0.25 * 2 ** attempt)
+                continue
+            raise StorageError(f"output {path}: a table is being created there but has no commit "
+                               f"after {CREATE_ATTEMPTS} attempts")
+        except StorageError:
+            raise
         except Exception as exc:
             if attempt + 1 < CREATE_ATTEMPTS and _racing_creation(exc):
                 time.sleep(0.25 * 2 ** attempt)  # another run is creating it right now; look again
