@@ -106,6 +106,17 @@ def exit_code_for(exc: BaseException) -> tuple[int, str]:
     return EXIT_INPUT, f"unexpected error ({type(exc).__name__})"
 
 
+def error_line(exc: BaseException) -> str:
+    """The line of an error a person needs. A gRPC error (Spark Connect) starts with a line
+    that says nothing; its status and details follow."""
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()] or [type(exc).__name__]
+    if lines[0].startswith("<_InactiveRpcError"):
+        fields = dict(line.split(" = ", 1) for line in lines[1:] if " = " in line)
+        if "details" in fields:
+            return f"{fields.get('status', 'gRPC error')}: {fields['details'].strip(chr(34))}"
+    return lines[0]
+
+
 def run_handler(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
     """Run a command with its console; any failure is one line on stderr and an exit code."""
     try:
@@ -125,7 +136,7 @@ def _run_with_console(handler: Callable[[argparse.Namespace], int], args: argpar
         code = handler(args)
     except Exception as exc:
         code, label = exit_code_for(exc)
-        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        first_line = error_line(exc)
         if code != EXIT_CONFIG:  # a config or argument error is checked before anything ran: no log needed
             log.error("%s failed: %s", command, first_line)
             _log_traceback(exc)

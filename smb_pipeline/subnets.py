@@ -39,11 +39,11 @@ def _expanded_rows(networks: Sequence[IpNetwork], bits: int) -> int:
     return sum(1 << max(0, bits - n.prefixlen) for n in networks)
 
 
-def choose_bucket_bits(networks: Sequence[IpNetwork], family: int) -> int:
-    """The widest bucket (most bits) whose expanded index stays under MAX_INDEX_ROWS."""
+def choose_bucket_bits(networks: Sequence[IpNetwork], family: int, max_rows: int = MAX_INDEX_ROWS) -> int:
+    """The widest bucket (most bits) whose expanded index stays under `max_rows`."""
     own = [n for n in networks if n.version == family]
     bits = MAX_BUCKET_BITS[family]
-    while bits > 0 and _expanded_rows(own, bits) > MAX_INDEX_ROWS:
+    while bits > 0 and _expanded_rows(own, bits) > max_rows:
         bits -= 1
     return bits
 
@@ -69,10 +69,16 @@ class SubnetIndex:
     size: int
 
 
-def build_subnet_index(spark: SparkSession, networks: Sequence[IpNetwork]) -> SubnetIndex:
-    """Expand CIDRs into (family, bucket) rows. Overlaps are fine: any match excludes."""
-    ipv4_bits = choose_bucket_bits(networks, 4)
-    ipv6_bits = choose_bucket_bits(networks, 6)
+def build_subnet_index(spark: SparkSession, networks: Sequence[IpNetwork],
+                       max_rows: int = MAX_INDEX_ROWS) -> SubnetIndex:
+    """Expand CIDRs into (family, bucket) rows. Overlaps are fine: any match excludes.
+
+    `max_rows` trades the index's size (it is a local relation inside every plan that uses it)
+    for fewer candidate CIDRs per address: event-scale joins want wide buckets, small
+    tables a small index.
+    """
+    ipv4_bits = choose_bucket_bits(networks, 4, max_rows)
+    ipv6_bits = choose_bucket_bits(networks, 6, max_rows)
     if not networks:
         return SubnetIndex(None, ipv4_bits, ipv6_bits, 0)
     rows: dict[tuple, tuple] = {}  # the same range listed twice needs one row

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from smb_pipeline.cli_common import error_line
 from smb_pipeline.generate import generate_cim_archive
 from smb_pipeline.generate_vendors import RENDERERS
 
@@ -177,3 +178,13 @@ def test_a_command_run_in_process_leaves_logging_as_it_found_it(tmp_path):
     assert (list(root.handlers), root.level, list(library.handlers)) == before
     assert "inside the command" in err.getvalue() and "after the command" not in err.getvalue()
     assert "inside the command" in (tmp_path / "probe.log").read_text()
+
+
+def test_a_spark_connect_error_is_told_by_its_status_and_details():
+    rpc_error = RuntimeError('<_InactiveRpcError of RPC that terminated with:\n\tstatus = StatusCode.RESOURCE_EXHAUSTED\n'
+                             '\tdetails = "CLIENT: Sent message larger than max (224297363 vs. 134217728)"\n'
+                             '\tdebug_error_string = "UNKNOWN:Error received from peer"\n>')
+    assert error_line(rpc_error) == ("StatusCode.RESOURCE_EXHAUSTED: CLIENT: Sent message larger than max "
+                                     "(224297363 vs. 134217728)")
+    assert error_line(ValueError("first\nsecond")) == "first"
+    assert error_line(ValueError()) == "ValueError"

@@ -56,11 +56,26 @@ def _counts(alerts: DataFrame) -> dict[str, tuple[int, int]]:
     return {row.detection: (row.open, row.hid) for row in rows.collect()}  # one row per detection
 
 
+def classified_pairs(spark: SparkSession, config: PipelineConfig, pairs: DataFrame) -> DataFrame:
+    """`pairs` with direction and labels from the current config, computed once.
+
+    The detections use the pair-days many times over; with the classification (four joins
+    against local relations) inline, each use re-analyzed it and the plan of the alerts grew
+    to over a million characters (and past Spark Connect's message limit). A local checkpoint
+    cuts the lineage: the pair-days of a few days are small.
+    """
+    enriched = with_direction(pairs.drop(*DIRECTION_COLUMNS), address_reference(spark, config))
+    return enriched.localCheckpoint(eager=True)
+
+
 def detect_days(spark: SparkSession, config: PipelineConfig, start: dt.date, end: dt.date,
                 processed: Collection[dt.date] = ()) -> AlertsReport:
     """Compute and store the alerts of start..end from the stored pair table.
 
-    `processed`: days the caller has just written (covered even when they have no pairs).
+    `processed`: days the caller has just written with the current config (covered even when
+    they have no pairs, and already classified: their stored direction and labels are used).
+    Other days (`detect` alone: after a change of subnets or ranges, or days written before
+    the table had a direction) are classified again.
     """
     pairs_path = config.output.table_path(PAIRS_TABLE)
     if delta_io.table_version(spark, pairs_path) is None:
@@ -70,8 +85,9 @@ def detect_days(spark: SparkSession, config: PipelineConfig, start: dt.date, end
     covered = covered_days(spark, config, window, first, end) | set(processed)
     days = [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
     plan = plan_detections(config.alerts, config.exclude_company, days, covered)
-    current = window.where(F.col("event_date").between(start, end)).drop(*DIRECTION_COLUMNS)
-    enriched = with_direction(current, address_reference(spark, config))
+    current = window.where(F.col("event_date").between(start, end))
+    fresh = set(days) <= set(processed)
+    enriched = current if fresh else classified_pairs(spark, config, current)
     history = window.select("event_date", "src_ip", "dest_ip", "connection_count")
     alerts = compute_alerts(enriched, history, plan, config.alerts).persist(StorageLevel.MEMORY_AND_DISK)
     try:
