@@ -12,6 +12,7 @@ from pyspark.sql import SparkSession
 
 from smb_pipeline.config import PipelineConfig
 from smb_pipeline.errors import ConfigError
+from smb_pipeline.alerts.schema import ALERTS_TABLE
 from smb_pipeline.schemas import PAIRS_TABLE, REJECTS_TABLE
 from smb_pipeline.storage.delta_io import PARTITION, days_predicate, is_delta_table
 from smb_pipeline.storage.upkeep import active_files, files_on_storage, optimize_zorder, vacuum
@@ -21,7 +22,8 @@ log = logging.getLogger("smb_pipeline")
 # Delta refuses to vacuum files younger than this unless its safety check is turned off:
 # readers of older versions (BI extracts, time travel) may still need them.
 DELTA_SAFE_RETENTION_HOURS = 168
-ZORDER_COLUMNS = {PAIRS_TABLE: ("src_ip", "dest_ip"), REJECTS_TABLE: ("source", "reason")}
+ZORDER_COLUMNS = {PAIRS_TABLE: ("src_ip", "dest_ip"), REJECTS_TABLE: ("source", "reason"),
+                  ALERTS_TABLE: ("src_ip", "dest_ip")}
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,7 @@ def maintain(spark: SparkSession, config: PipelineConfig, today: dt.date, retent
     hours = config.maintenance.vacuum_retention_hours if retention_hours is None else retention_hours
     check_retention(hours, force_retention)
     reports = []
-    for table in (PAIRS_TABLE, REJECTS_TABLE):
+    for table in ZORDER_COLUMNS:
         path = config.output.table_path(table)
         if not is_delta_table(spark, path):
             log.info("%s does not exist yet; nothing to maintain", path)

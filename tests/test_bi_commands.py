@@ -14,6 +14,7 @@ import re
 import pytest
 
 from smb_pipeline import cli
+from smb_pipeline.alerts.schema import ALERTS_TABLE
 from smb_pipeline.bi.views import VIEWS, path_ref, view_query
 from smb_pipeline.schemas import PAIRS_TABLE, REJECTS_TABLE
 from tests.bi_lake import FIRST_DAY, LAST_DAY, expected_new_pairs, expected_pairs, expected_trend
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.spark
 
 def _view(spark, bi_lake, name: str, days: int = 7):
     view = next(v for v in VIEWS if v.name == name)
-    refs = {t: path_ref(str(bi_lake.lake / t)) for t in (PAIRS_TABLE, REJECTS_TABLE)}
+    refs = {t: path_ref(str(bi_lake.lake / t)) for t in (PAIRS_TABLE, REJECTS_TABLE, ALERTS_TABLE)}
     frame = spark.sql(view_query(view, refs, days))
     assert tuple(frame.columns) == view.columns
     return [row.asDict() for row in frame.collect()]
@@ -55,6 +56,19 @@ def test_top_sources_view_sums_the_last_30_days_per_source(spark, bi_lake):
         assert (row["first_day"], row["last_day"]) == (min(p["event_date"] for p in mine),
                                                        max(p["event_date"] for p in mine))
     assert set(rows) == {p["src_ip"] for p in pairs}
+
+
+def test_alerts_open_view_lists_the_unsuppressed_alerts_of_the_last_7_days_riskiest_first(spark, bi_lake):
+    rows = _view(spark, bi_lake, "smb_alerts_open")
+    alerts = bi_lake.rows(ALERTS_TABLE)
+    latest = max(r["event_date"] for r in bi_lake.rows(PAIRS_TABLE))
+    expected = {r["alert_id"]: (r["detection"], r["src_ip"], r["dest_ip"], r["risk_score"]) for r in alerts
+                if not r["suppressed"] and r["event_date"] > latest - dt.timedelta(days=7)}
+    assert expected, "the lake must have alerts for this test to mean anything"
+    assert {r["alert_id"]: (r["detection"], r["source_ip"], r["destination_ip"], r["risk_score"])
+            for r in rows} == expected
+    scores = [r["risk_score"] for r in rows]
+    assert scores == sorted(scores, reverse=True)
 
 
 def _pairs(capsys, bi_lake, *args) -> str:

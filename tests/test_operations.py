@@ -158,6 +158,7 @@ def test_maintain_compacts_and_guards_retention(spark, archive, tmp_path):
               for s in tracker.getJobInfo(j).stageIds]
     assert stages and max(stage.numTasks for stage in stages if stage) <= 10
     assert spark.conf.get("spark.sql.sources.parallelPartitionDiscovery.parallelism") == "10000"  # restored
+    assert [r.table for r in reports] == ["smb_allowed_daily", "rejected_events", "smb_alerts"]
     pairs = next(r for r in reports if r.table == "smb_allowed_daily")
     assert pairs.files_after_optimize <= pairs.files_before
     assert "OPTIMIZE ZORDER BY" in pairs.line()

@@ -23,8 +23,8 @@ from tests.bi_lake import LAST_DAY, expected_trend
 
 pytestmark = [pytest.mark.spark, pytest.mark.system]
 START_TIMEOUT_S = 420  # two JVM starts; generous for a loaded 2-core machine
-TABLES = ("smb_allowed_daily", "rejected_events", "pipeline_runs")
-VIEWS = ("smb_pairs_latest", "smb_daily_trend", "smb_top_sources")
+TABLES = ("smb_allowed_daily", "rejected_events", "pipeline_runs", "smb_alerts")
+VIEWS = ("smb_pairs_latest", "smb_daily_trend", "smb_top_sources", "smb_alerts_open")
 
 
 def _free_port() -> int:
@@ -118,6 +118,8 @@ def test_tables_and_views_are_listed_and_match_delta_rs(bi_lake, cursor):
     assert _query(cursor, "SELECT count(*) FROM rejected_events") == [(len(rejects),)]
     runs = {(r["run_id"], r["event_date"], r["rows_read"]) for r in bi_lake.rows("pipeline_runs")}
     assert set(_query(cursor, "SELECT run_id, event_date, rows_read FROM pipeline_runs")) == runs
+    alerts = {(r["alert_id"], r["risk_score"]) for r in bi_lake.rows("smb_alerts")}
+    assert alerts and set(_query(cursor, "SELECT alert_id, risk_score FROM smb_alerts")) == alerts
 
 
 def test_views_answer_over_the_wire(bi_lake, cursor):
@@ -132,6 +134,8 @@ def test_views_answer_over_the_wire(bi_lake, cursor):
     for row in bi_lake.rows("smb_allowed_daily"):
         sums[row["src_ip"]] = sums.get(row["src_ip"], 0) + row["connection_count"]
     assert dict(top) == sums
+    open_alerts = {r["alert_id"] for r in bi_lake.rows("smb_alerts") if not r["suppressed"]}  # 4 days of data
+    assert {row[0] for row in _query(cursor, "SELECT alert_id FROM smb_alerts_open")} == open_alerts
 
 
 def test_the_printed_beeline_line_connects(server):

@@ -18,12 +18,13 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from smb_pipeline.alerts.schema import ALERTS_TABLE
 from smb_pipeline.bi.views import LATEST_DAYS_DEFAULT, VIEWS, quote, view_query
 from smb_pipeline.config import PipelineConfig, load_config
 from smb_pipeline.schemas import PAIRS_TABLE, REJECTS_TABLE
 
 RUNS_TABLE = "pipeline_runs"  # smb_pipeline.runlog.RUNS_TABLE; not imported to keep this module light
-TABLES = (PAIRS_TABLE, REJECTS_TABLE, RUNS_TABLE)
+TABLES = (PAIRS_TABLE, REJECTS_TABLE, RUNS_TABLE, ALERTS_TABLE)
 DEFAULT_DATABASE = "smb"
 
 # Keys by which a config names its own metastore or catalog; with any of them the embedded Derby stays off.

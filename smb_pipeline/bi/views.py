@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from smb_pipeline.alerts.schema import ALERTS_TABLE
 from smb_pipeline.schemas import PAIRS_TABLE, REJECTS_TABLE
 
 LATEST_DAYS_DEFAULT = 7
 TOP_SOURCES_DAYS = 30
+OPEN_ALERTS_DAYS = 7
 
 PAIRS_LATEST_SQL = """
 SELECT
@@ -67,6 +69,32 @@ WHERE event_date > date_sub((SELECT max(event_date) FROM {pairs}), {top_days})
 GROUP BY src_ip
 """
 
+# What a SOC works from: alerts the allowlist did not hide, of the last days of the pair table
+# (not of the alerts table: a quiet last day must not bring back a week-old day), riskiest first.
+ALERTS_OPEN_SQL = """
+SELECT
+  event_date                          AS day,
+  severity,
+  risk_score,
+  detection,
+  direction,
+  src_ip                              AS source_ip,
+  src_label                           AS source_label,
+  dest_ip                             AS destination_ip,
+  dest_label                          AS destination_label,
+  connection_count                    AS connections,
+  distinct_destinations,
+  array_join(transform(dest_ports, p -> CAST(p AS STRING)), ',') AS destination_ports,
+  array_join(mitre_techniques, ',')   AS mitre_techniques,
+  reason,
+  response,
+  alert_id
+FROM {alerts}
+WHERE NOT suppressed
+  AND event_date > date_sub((SELECT max(event_date) FROM {pairs}), {open_days})
+ORDER BY risk_score DESC, day DESC, source_ip, destination_ip
+"""
+
 
 @dataclass(frozen=True)
 class View:
@@ -85,6 +113,10 @@ VIEWS = (
          ("day", "pairs", "connections", "distinct_sources", "distinct_destinations", "rejects")),
     View("smb_top_sources", TOP_SOURCES_SQL, (PAIRS_TABLE,),
          ("source_ip", "connections", "destinations", "days_seen", "first_day", "last_day")),
+    View("smb_alerts_open", ALERTS_OPEN_SQL, (ALERTS_TABLE, PAIRS_TABLE),
+         ("day", "severity", "risk_score", "detection", "direction", "source_ip", "source_label", "destination_ip",
+          "destination_label", "connections", "distinct_destinations", "destination_ports", "mitre_techniques",
+          "reason", "response", "alert_id")),
 )
 
 
@@ -96,7 +128,8 @@ def quote(name: str) -> str:
 def view_query(view: View, table_refs: dict[str, str], days: int = LATEST_DAYS_DEFAULT) -> str:
     """The view's SELECT over the given table references (catalog names or delta.`path`)."""
     return view.sql.format(pairs=table_refs.get(PAIRS_TABLE), rejects=table_refs.get(REJECTS_TABLE),
-                           days=int(days), top_days=TOP_SOURCES_DAYS).strip()
+                           alerts=table_refs.get(ALERTS_TABLE), days=int(days), top_days=TOP_SOURCES_DAYS,
+                           open_days=OPEN_ALERTS_DAYS).strip()
 
 
 def path_ref(path: str) -> str:
