@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 
@@ -199,6 +199,7 @@ def census(archive: SourceArchive, context: FormatContext, start: dt.date, end: 
     return dated.groupBy(F.lit(context.source).alias("source"), requested_day).agg(
         F.count(F.lit(1)).alias("rows_read"),
         F.count(F.when(F.col(CANDIDATE_COLUMN), 1)).alias("candidates"),
+        F.count(F.when(~F.col(CANDIDATE_COLUMN) & F.col(IMPLAUSIBLE_COLUMN), 1)).alias("implausible_others"),
     )
 
 
@@ -225,6 +226,30 @@ def canonical_candidates(archive: SourceArchive, context: FormatContext) -> Data
         frames.append(archive.format.normalize(
             with_raw, group.fields, context, (RAW_COLUMN, FILE_COLUMN, FOLDER_DAY_COLUMN, MISSING_COLUMN)
         ))
+    return _union(frames).withColumn("source", F.lit(context.source)).withColumn(
+        "vendor_product", F.lit(archive.format.name)
+    )
+
+
+def implausible_others(archive: SourceArchive, context: FormatContext, start: dt.date) -> DataFrame:
+    """Rows the prefilter drops whose event time is implausible, in the shape of
+    `canonical_candidates`: they are rejected (`implausible_time`), not counted as not SMB.
+
+    Only read for a source whose census found such rows: a second scan of its window, which
+    normalizes every row to find them, for what is rare in a healthy archive.
+    """
+    frames = []
+    for group in archive.groups:
+        flagged = with_file_column(group.frame.withColumn(CANDIDATE_COLUMN, group_prefilter(archive, group, context)))
+        raw = F.to_json(F.struct(*[F.col(f"`{name}`") for name in group.raw_columns]))
+        missing = F.lit(None).cast("string")  # a file missing a column has every row a candidate
+        with_raw = flagged.withColumn(RAW_COLUMN, raw).withColumn(MISSING_COLUMN, missing)
+        normalized = archive.format.normalize(
+            with_raw, group.fields, context, (CANDIDATE_COLUMN, RAW_COLUMN, FILE_COLUMN, FOLDER_DAY_COLUMN,
+                                              MISSING_COLUMN))
+        dated = with_event_date(normalized, start)
+        others = dated.filter(~F.col(CANDIDATE_COLUMN) & F.col(IMPLAUSIBLE_COLUMN))
+        frames.append(others.drop(CANDIDATE_COLUMN, IMPLAUSIBLE_COLUMN, "event_date"))
     return _union(frames).withColumn("source", F.lit(context.source)).withColumn(
         "vendor_product", F.lit(archive.format.name)
     )
@@ -260,16 +285,23 @@ def with_status(events: DataFrame, ports: Sequence[int], apps: Sequence[str]) ->
 
 
 def stage_events(archives: Sequence[SourceArchive], config: PipelineConfig, start: dt.date,
-                 end: dt.date) -> DataFrame:
-    """All sources' candidates of the requested days, validated, each with a status."""
+                 end: dt.date, implausible_sources: Collection[str] = ()) -> DataFrame:
+    """All sources' candidates of the requested days, validated, each with a status.
+
+    `implausible_sources`: sources whose census found rows with an implausible time that the
+    prefilter drops; those rows are staged too (and rejected).
+    """
     frames = []
     for archive in archives:
         context = format_context(archive, config)
+        candidates = canonical_candidates(archive, context)
+        if context.source in implausible_sources:
+            candidates = candidates.unionByName(implausible_others(archive, context, start))
         # Normalization ends its generated code here, so that each validation step gets its own,
         # small enough for the JIT (see smb_pipeline.codegen). The days are filtered after it, so
         # that the filter reads the event day rather than a copy of the event-time parsing, and
         # before validation, since filters are not moved across its stage ends.
-        normalized = end_codegen_stage(with_event_date(canonical_candidates(archive, context), start))
+        normalized = end_codegen_stage(with_event_date(candidates, start))
         validated = with_input_rejects(with_validated_fields(filter_days(normalized, start, end)))
         staged = with_status(validated, config.smb.ports, context.smb_apps)
         # Only a rejected row needs its raw JSON: the persisted frame keeps it for those alone.
@@ -315,7 +347,8 @@ def summarize_counts(
             staged = sum(status_rows.get((name, day, status), 0)
                          for status in (STATUS_SMB, STATUS_NOT_SMB, STATUS_REJECTED))
             read = census_rows.get((name, day, "rows"), 0)
-            candidates = census_rows.get((name, day, "candidates"), 0)
+            # Rows the prefilter drops but the main flow stages: their time is implausible.
+            candidates = census_rows.get((name, day, "candidates"), 0) + census_rows.get((name, day, "implausible"), 0)
             if candidates != staged:
                 raise RuntimeError(
                     f"source {name!r}, {day}: {candidates} rows passed the prefilter but {staged} were "
@@ -357,7 +390,8 @@ class RunOutputs:
 
 def count_rows(archives: Sequence[SourceArchive], config: PipelineConfig, start: dt.date,
                end: dt.date) -> dict[tuple, int]:
-    """Census of every source in one job: (source, day, 'rows' | 'candidates') -> count.
+    """Census of every source in one job: (source, day, 'rows' | 'candidates' | 'implausible') -> count,
+    where 'implausible' counts the rows with an implausible time that the prefilter drops.
 
     The result is a few rows per source and day, so collecting it is cheap.
     """
@@ -370,6 +404,7 @@ def count_rows(archives: Sequence[SourceArchive], config: PipelineConfig, start:
             continue
         counts[(row.source, row.event_date, "rows")] = row.rows_read
         counts[(row.source, row.event_date, "candidates")] = row.candidates
+        counts[(row.source, row.event_date, "implausible")] = row.implausible_others
     return counts
 
 
@@ -393,7 +428,8 @@ def build_outputs(spark: SparkSession, config: PipelineConfig, start: dt.date, e
     log.info("normalizing, validating and filtering prefilter survivors")
     cached: list[DataFrame] = []
     try:
-        staged = _persisted(stage_events(archives, config, start, end), cached)
+        implausible = {source for (source, _, kind), n in census_rows.items() if kind == "implausible" and n}
+        staged = _persisted(stage_events(archives, config, start, end, implausible), cached)
         with reading_inputs(archives):
             status_rows = _collect_counts(staged.groupBy("source", "event_date", "status").count())
         smb_events = staged.filter(F.col("status") == STATUS_SMB)
