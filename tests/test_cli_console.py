@@ -181,7 +181,8 @@ def test_a_command_run_in_process_leaves_logging_as_it_found_it(tmp_path):
 
 
 def test_a_spark_connect_error_is_told_by_its_status_and_details():
-    rpc_error = RuntimeError('<_InactiveRpcError of RPC that terminated with:\n\tstatus = StatusCode.RESOURCE_EXHAUSTED\n'
+    rpc_error = RuntimeError('<_InactiveRpcError of RPC that terminated with:\n'
+                             '\tstatus = StatusCode.RESOURCE_EXHAUSTED\n'
                              '\tdetails = "CLIENT: Sent message larger than max (224297363 vs. 134217728)"\n'
                              '\tdebug_error_string = "UNKNOWN:Error received from peer"\n>')
     assert error_line(rpc_error) == ("StatusCode.RESOURCE_EXHAUSTED: CLIENT: Sent message larger than max "

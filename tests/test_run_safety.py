@@ -21,9 +21,9 @@ import time
 import uuid
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 import yaml
-import pyarrow as pa
 from deltalake import DeltaTable, write_deltalake
 
 from smb_pipeline.config import config_from_dict
