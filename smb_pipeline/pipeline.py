@@ -508,10 +508,9 @@ def write_outputs(
 def _write_pairs(spark: SparkSession, pairs: DataFrame, path: str, start: dt.date, end: dt.date) -> int:
     """The pair table has its change data feed on: set on an existing table before the run's
     commit (so the undo of the run still finds its data commit last), or at creation."""
-    if delta_io.table_version(spark, path) is None:
-        return delta_io.replace_days(pairs, path, start, end, options={delta_io.CHANGE_FEED: "true"})
-    delta_io.enable_change_feed(spark, path)
-    return delta_io.replace_days(pairs, path, start, end)
+    if delta_io.enable_change_feed(spark, path):
+        return delta_io.replace_days(pairs, path, start, end)
+    return delta_io.replace_days(pairs, path, start, end, options={delta_io.CHANGE_FEED: "true"})
 
 
 def run_pipeline(spark: SparkSession, config: PipelineConfig, start: dt.date, end: dt.date,

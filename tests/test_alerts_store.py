@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import textwrap
+import threading
 
 import pytest
 from deltalake import DeltaTable as RustTable
@@ -141,3 +142,25 @@ def test_a_failed_run_undoes_its_days_in_smb_alerts_too(spark, lake):
     assert sorted(tuple(r) for r in spark.read.format("delta").load(alerts_path).collect()) == before
     restored = spark.read.format("delta").load(config.output.table_path("smb_allowed_daily"))
     assert sorted(r.src_ip for r in restored.where(F.col("event_date") == D).collect()) == ["8.8.8.8", "9.9.9.9"]
+
+
+def test_two_runs_turning_on_the_change_feed_at_once_both_go_on(spark, tmp_path):
+    path = str(tmp_path / "smb_allowed_daily")
+    assert not delta_io.enable_change_feed(spark, path)  # no table yet: its creator sets the property
+    delta_io.replace_days(spark.createDataFrame([_pair(D, "8.8.8.8", "10.9.0.1", 1)], PAIRS_SCHEMA), path, D, D)
+    barrier, outcomes = threading.Barrier(2), []
+
+    def turn_on() -> None:
+        barrier.wait()
+        try:
+            outcomes.append(delta_io.enable_change_feed(spark, path))
+        except Exception as exc:  # recorded, not lost in the thread
+            outcomes.append(f"{type(exc).__name__}: {str(exc)[:200]}")
+
+    threads = [threading.Thread(target=turn_on) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes == [True, True]
+    assert RustTable(path).metadata().configuration.get("delta.enableChangeDataFeed") == "true"

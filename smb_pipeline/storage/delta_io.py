@@ -325,12 +325,27 @@ def commits_tagged(spark: SparkSession, run_id: str) -> Iterator[None]:
 CHANGE_FEED = "delta.enableChangeDataFeed"
 
 
-def enable_change_feed(spark: SparkSession, path: str) -> None:
-    """Turn on the change data feed of an existing table that lacks it (one metadata commit, once);
-    a table created later gets it from its writer's options (`replace_days(..., options=...)`)."""
-    if not is_delta_table(spark, path):
-        return
-    detail = table_detail(spark, path).select("properties").head()
-    properties = (detail[0] if detail else None) or {}
-    if properties.get(CHANGE_FEED) != "true":
-        spark.sql(f"ALTER TABLE {table_ref(path)} SET TBLPROPERTIES ({CHANGE_FEED} = true)")
+def enable_change_feed(spark: SparkSession, path: str) -> bool:
+    """Turn on the change data feed of an existing table that lacks it (one metadata commit, once).
+
+    Returns False when there is no table yet: its creator sets the property instead
+    (`replace_days(..., options=...)`). Two runs starting together on a table without the
+    feed both try; the one that loses Delta's check finds the property set and goes on.
+    """
+    for attempt in range(3):
+        try:
+            detail = table_detail(spark, path).select("properties").head()
+        except Exception as exc:
+            if _absent(exc):
+                return False
+            raise
+        properties = (detail[0] if detail else None) or {}
+        if properties.get(CHANGE_FEED) == "true":
+            return True
+        try:
+            spark.sql(f"ALTER TABLE {table_ref(path)} SET TBLPROPERTIES ({CHANGE_FEED} = true)")
+            return True
+        except Exception as exc:
+            if attempt == 2 or not is_concurrent_modification(exc):
+                raise
+    return True
