@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from smb_pipeline.progress import ConnectProgress, stage_counts
+from smb_pipeline.progress import ConnectProgress, stage_counts, status_tracker
 
 
 @dataclass
@@ -20,6 +20,13 @@ class _ConnectSession:
     def registerProgressHandler(self, handler) -> None:  # noqa: N802 - pyspark's name
         self.handlers.append(handler)
 
+    @property
+    def sparkContext(self):  # noqa: N802 - pyspark's name
+        raise AssertionError("a Spark Connect session has no SparkContext; progress must not ask for it")
+
+
+_ConnectSession.__module__ = "pyspark.sql.connect.session"  # what status_tracker recognizes Connect by
+
 
 def test_connect_progress_counts_the_running_operation_and_goes_idle_when_done():
     session = _ConnectSession()
@@ -32,3 +39,10 @@ def test_connect_progress_counts_the_running_operation_and_goes_idle_when_done()
 
     progress([_Stage(8, 8), _Stage(4, 4)], inflight_tasks=0, operation_id="op-1", done=True)
     assert stage_counts(progress) is None
+
+
+def test_over_spark_connect_the_tracker_is_the_progress_handler_never_the_spark_context():
+    session = _ConnectSession()
+    tracker = status_tracker(session)
+    assert isinstance(tracker, ConnectProgress) and session.handlers == [tracker]
+    assert stage_counts(tracker) is None  # idle until the server reports
