@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from smb_pipeline.alerts.settings import AlertsConfig
 from smb_pipeline.errors import ConfigError
+from smb_pipeline.yaml_files import read_yaml_file
 
 ExcludeMode = Literal["source", "destination", "either", "both"]
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -280,12 +280,7 @@ def config_from_dict(raw: Any, config_dir: Path | None = None) -> PipelineConfig
 def load_config(path: str | os.PathLike[str]) -> PipelineConfig:
     """Read and validate a YAML config file; every problem is a one-line `ConfigError`."""
     config_path = Path(path)
-    if not config_path.is_file():
-        raise ConfigError(f"config: file not found: {str(path)!r}")
-    try:
-        raw = yaml.safe_load(config_path.read_text())
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"config: {config_path} is not valid YAML: {str(exc).splitlines()[0]}") from None
+    raw, _ = read_yaml_file(config_path, "config")
     return config_from_dict(raw, config_path.parent.resolve())
 
 

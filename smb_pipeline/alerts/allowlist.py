@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from smb_pipeline.errors import ConfigError
+from smb_pipeline.yaml_files import read_yaml_file
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 FIELD = "alerts.allowlist"
@@ -105,13 +106,7 @@ def _item_lines(text: str) -> list[int]:
 
 def read_allowlist(path: Path, known: tuple[str, ...]) -> tuple[AllowlistEntry, ...]:
     """Read and validate the allowlist file; every problem is a ConfigError with file, line, value."""
-    if not path.is_file():
-        raise ConfigError(f"{FIELD}: file not found: {str(path)!r}")
-    text = path.read_text()
-    try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{FIELD}: {path} is not valid YAML: {str(exc).splitlines()[0]}") from None
+    document, text = read_yaml_file(path, FIELD)
     if document is None:
         return ()
     if not isinstance(document, list):

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from smb_pipeline.errors import ConfigError
+from smb_pipeline.yaml_files import read_yaml_file
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 RANGE_KEYS = {"cidr", "name", "rfc", "as_ipv4"}
@@ -79,13 +80,7 @@ def _parse_range(item: Any, where: str) -> SpecialRange:
 
 def read_special_ranges(path: Path | Traversable, field: str = "alerts.special_ranges") -> SpecialRegistry:
     """Read a ranges file; every problem is a ConfigError naming the file, line and value."""
-    if not path.is_file():
-        raise ConfigError(f"{field}: file not found: {str(path)!r}")
-    text = path.read_text()
-    try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{field}: {path} is not valid YAML: {str(exc).splitlines()[0]}") from None
+    document, text = read_yaml_file(path, field)
     if not isinstance(document, dict) or not isinstance(document.get("ranges"), list):
         raise ConfigError(f"{field}: {path}: expected a mapping with a `ranges` list")
     unknown = sorted(set(document) - FILE_KEYS)
