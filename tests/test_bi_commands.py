@@ -157,6 +157,13 @@ def test_report_shows_the_day_its_change_new_pairs_rejects_and_accounting(bi_lak
     assert run["run_id"] in text
     assert f"all {run['rows_read']:,} " in text
     assert html.count("<svg") == 2  # trend and rejects charts, inline
+    alerts = [r for r in bi_lake.rows(ALERTS_TABLE) if r["event_date"] == day]
+    open_alerts = [r for r in alerts if not r["suppressed"]]
+    assert open_alerts, "the generated data should raise alerts on the report's day"
+    assert f"Alerts: {len(open_alerts):,} open" in text
+    assert f"{len(alerts) - len(open_alerts):,} suppressed by the allowlist" in text
+    riskiest = max(open_alerts, key=lambda r: r["risk_score"])
+    assert f"{riskiest['severity']} {riskiest['risk_score']} {riskiest['detection']}" in text
 
 
 def test_report_references_nothing_on_the_network(report):

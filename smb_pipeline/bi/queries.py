@@ -115,6 +115,28 @@ def rejects_summary(rejects: DataFrame, start: dt.date, end: dt.date) -> DataFra
     )
 
 
+SEVERITIES = ("critical", "high", "medium", "low")
+
+
+def alerts_of_day(alerts: DataFrame, day: dt.date) -> DataFrame:
+    """The day's alerts the allowlist did not hide, riskiest first."""
+    return (
+        _days(alerts, day, day).filter(~F.col("suppressed"))
+        .select("severity", "risk_score", "detection", "direction", "src_ip", "dest_ip", "connection_count",
+                "distinct_destinations", "reason", "alert_id")
+        .orderBy(F.desc("risk_score"), "detection", "src_ip", "dest_ip")
+    )
+
+
+def alert_counts(alerts: DataFrame, day: dt.date) -> DataFrame:
+    """One row: the day's open alerts per severity (columns named by SEVERITIES) and the suppressed."""
+    open_alert = ~F.col("suppressed")
+    return _days(alerts, day, day).agg(
+        *[F.count(F.when(open_alert & (F.col("severity") == s), 1)).alias(s) for s in SEVERITIES],
+        F.count(F.when(F.col("suppressed"), 1)).alias("suppressed"),
+    )
+
+
 def run_accounting(runs: DataFrame, day: dt.date) -> DataFrame:
     """Where each source's rows went on `day`, from the latest successful run that processed it."""
     latest = (

@@ -1,7 +1,8 @@
 """`smb-pipeline report`: one self-contained HTML page of a day's findings.
 
-Counts and their change from the day before, top pairs, new pairs, the 30-day trend,
-rejects per source and reason, and the run's row accounting from `pipeline_runs`. Only
+Counts and their change from the day before, the day's open alerts by risk, top pairs, new
+pairs, the 30-day trend, rejects per source and reason, and the run's row accounting from
+`pipeline_runs`. Only
 small aggregates reach the driver (30 trend rows, the top and new pairs, a row per source
 and reason); the page carries its style and its SVG charts inline and references nothing
 on the network, so it reads offline and travels as an e-mail attachment.
@@ -14,6 +15,7 @@ from collections.abc import Set as AbstractSet
 from html import escape
 
 from smb_pipeline import __version__
+from smb_pipeline.alerts.schema import ALERTS_TABLE
 from smb_pipeline.bi import charts, queries
 from smb_pipeline.bi.catalog import RUNS_TABLE
 from smb_pipeline.config import PipelineConfig
@@ -21,6 +23,7 @@ from smb_pipeline.schemas import PAIRS_TABLE, REJECTS_TABLE
 
 TOP_PAIRS = 20
 NEW_PAIRS = 50
+ALERTS = 50
 COUNTS = (("pairs", "pairs"), ("connections", "connections"), ("distinct_sources", "distinct sources"),
           ("distinct_destinations", "distinct destinations"), ("rejects", "rejected rows"))
 STYLE = """
@@ -43,6 +46,7 @@ def gather(spark, config: PipelineConfig, day: dt.date) -> dict | None:
     first = day - dt.timedelta(days=queries.TREND_DAYS - 1)
     trend = [r.asDict() for r in queries.day_counts(pairs, rejects, first, day).collect()]
     fresh = queries.new_pairs(pairs, day)
+    alerts = queries.read_table(spark, config, ALERTS_TABLE)
     return {
         "day": day,
         "trend": trend,
@@ -52,6 +56,9 @@ def gather(spark, config: PipelineConfig, day: dt.date) -> dict | None:
         "rejects": [] if rejects is None else [r.asDict() for r in queries.rejects_summary(rejects, day, day)
                                                .collect()],
         "accounting": [] if runs is None else [r.asDict() for r in queries.run_accounting(runs, day).collect()],
+        "alerts": None if alerts is None else [r.asDict() for r in queries.alerts_of_day(alerts, day)
+                                               .limit(ALERTS).collect()],
+        "alert_counts": None if alerts is None else queries.alert_counts(alerts, day).collect()[0].asDict(),
     }
 
 
@@ -117,6 +124,21 @@ def _accounting(rows: list[dict]) -> str:
     return head + _table(columns, [[row[c] for c in columns] for row in rows] + [total], {1, 2, 3, 4, 5})
 
 
+def _alerts_section(data: dict) -> list[str]:
+    counts, rows = data.get("alert_counts"), data.get("alerts")
+    if counts is None or rows is None:
+        return ["<h2>Alerts</h2>", '<p class="note">no smb_alerts table yet</p>']
+    total = sum(counts[s] for s in queries.SEVERITIES)
+    by_severity = ", ".join(f"{counts[s]:,} {s}" for s in queries.SEVERITIES if counts[s])
+    heading = (f"<h2>Alerts: {total:,} open{f' ({by_severity})' if by_severity else ''}, "
+               f"{counts['suppressed']:,} suppressed by the allowlist</h2>")
+    if not rows:
+        return [heading, '<p class="note">no open alert on this day</p>']
+    columns = ["severity", "risk_score", "detection", "src_ip", "dest_ip", "connection_count", "reason"]
+    note = f'<p class="note">the {ALERTS} riskiest of {total:,}</p>' if total > len(rows) else ""
+    return [heading, note + _table(columns, [[row.get(c) for c in columns] for row in rows], {1, 5})]
+
+
 def render(data: dict, lake: str) -> str:
     """The page, from `gather`'s result."""
     day = data["day"]
@@ -126,6 +148,7 @@ def render(data: dict, lake: str) -> str:
         f"<h1>Allowed SMB from outside the company: {day.isoformat()}</h1>",
         f'<p class="note">Tables in {escape(lake)}; smb_pipeline {escape(__version__)}; days are UTC.</p>',
         "<h2>The day in numbers</h2>", _cards(data),
+        *_alerts_section(data),
         f"<h2>Top pairs (by connections, at most {TOP_PAIRS})</h2>",
         _pairs_section(data["top_pairs"], ["src_ip", "dest_ip", "connections", "first_seen", "last_seen",
                                            "dest_ports", "apps", "sources"]),
