@@ -11,7 +11,9 @@ import io
 import json
 import re
 
+import pyarrow as pa
 import pytest
+from deltalake import DeltaTable
 
 from smb_pipeline import cli
 from smb_pipeline.alerts.schema import ALERTS_TABLE
@@ -83,6 +85,11 @@ def test_pairs_json_of_a_range_sums_the_days_busiest_first(capsys, bi_lake):
                                                                                           LAST_DAY)
     counts = [r["connections"] for r in rows]
     assert counts == sorted(counts, reverse=True)
+    latest = {}  # the direction and labels of each pair's latest day, from delta-rs
+    for row in sorted(bi_lake.rows(PAIRS_TABLE), key=lambda r: r["event_date"]):
+        latest[(row["src_ip"], row["dest_ip"])] = (row["direction"], row["src_label"], row["dest_label"])
+    assert {(r["src_ip"], r["dest_ip"]): (r["direction"], r["src_label"], r["dest_label"]) for r in rows} == latest
+    assert {r["direction"] for r in rows} >= {"inbound"}
 
 
 def test_pairs_csv_of_a_day_is_the_top_n(capsys, bi_lake):
@@ -214,3 +221,17 @@ def test_pairs_and_report_exit_3_naming_the_missing_table(capsys, bi_lake, tmp_p
     err = capsys.readouterr().err
     assert err.count(f"no Delta table at {tmp_path / 'no-lake'}/smb_allowed_daily") == 2
     assert not (tmp_path / "r.html").exists()
+
+
+@pytest.mark.parametrize("table, change_feed", [
+    (PAIRS_TABLE, True), (ALERTS_TABLE, True), (REJECTS_TABLE, False), ("pipeline_runs", False),
+    ("pipeline_claims", False),
+])
+def test_every_table_is_readable_by_delta_rs_with_its_change_feed(spark, bi_lake, table, change_feed):
+    path = str(bi_lake.lake / table)
+    rows = DeltaTable(path).to_pyarrow_table().num_rows
+    assert rows == spark.read.format("delta").load(path).count()
+    if change_feed:
+        changes = pa.table(DeltaTable(path).load_cdf(starting_version=0).read_all()).to_pylist()
+        inserted = [c for c in changes if c["_change_type"] == "insert"]
+        assert len(inserted) >= rows > 0  # every current row arrived through the feed

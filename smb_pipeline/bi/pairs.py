@@ -13,7 +13,7 @@ import json
 from collections.abc import Sequence
 
 COLUMNS = ("src_ip", "dest_ip", "connections", "days_seen", "first_seen", "last_seen",
-           "bytes_out", "bytes_in", "dest_ports", "apps", "sources")
+           "bytes_out", "bytes_in", "dest_ports", "apps", "sources", "direction", "src_label", "dest_label")
 FORMATS = ("table", "csv", "json")
 
 

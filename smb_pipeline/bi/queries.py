@@ -33,8 +33,16 @@ def _distinct_flat(column: str) -> Column:
     return F.array_sort(F.array_distinct(F.flatten(F.collect_list(column))))
 
 
+def _latest(pairs: DataFrame, column: str) -> Column:
+    """The column's value on the pair's latest day (null on tables written before it existed)."""
+    if column not in pairs.columns:
+        return F.lit(None).cast("string").alias(column)
+    return F.max_by(column, "event_date").alias(column)
+
+
 def pairs_between(pairs: DataFrame, start: dt.date, end: dt.date) -> DataFrame:
-    """One row per (src_ip, dest_ip) over the days, busiest first; for one day, that day's rows."""
+    """One row per (src_ip, dest_ip) over the days, busiest first; for one day, that day's rows.
+    Direction and labels are those of the pair's latest day."""
     return (
         _days(pairs, start, end)
         .groupBy("src_ip", "dest_ip")
@@ -48,6 +56,7 @@ def pairs_between(pairs: DataFrame, start: dt.date, end: dt.date) -> DataFrame:
             _distinct_flat("dest_ports").alias("dest_ports"),
             _distinct_flat("apps").alias("apps"),
             _distinct_flat("sources").alias("sources"),
+            *[_latest(pairs, column) for column in ("direction", "src_label", "dest_label")],
         )
         .orderBy(F.desc("connections"), "src_ip", "dest_ip")
     )
