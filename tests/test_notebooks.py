@@ -36,8 +36,7 @@ def test_notebooks_are_stored_without_outputs():
                 assert cell["outputs"] == [] and cell["execution_count"] is None, f"{notebook.name}: strip outputs"
 
 
-@pytest.mark.spark
-@pytest.mark.system
+@pytest.mark.spark  # in `make test`, as the BI issue asks: a notebook that breaks fails the suite
 def test_every_notebook_runs_headless_on_a_generated_lake(bi_lake, tmp_path):
     """papermill runs each notebook in a fresh kernel; any failing cell fails the test."""
     import papermill
