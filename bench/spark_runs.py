@@ -43,6 +43,9 @@ def job_config(archive: BenchArchive, lake: Path):
         "company_subnets": str(archive.subnets_path),
         "exclude_company": "source",
         "output": {"path": str(lake)},
+        # Like for like: the peer and the reference compute the pair table and the rejects;
+        # the alerts step on top of them is measured on its own (docs/performance.md).
+        "alerts": {"enabled": False},
     })
 
 
