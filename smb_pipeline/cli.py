@@ -20,6 +20,7 @@ from smb_pipeline.cli_common import CommandParser, command_parser, run_handler
 from smb_pipeline.config import PipelineConfig, demo_config_path, load_config, parse_day
 from smb_pipeline.console import QUIET
 from smb_pipeline.errors import ConfigError
+from smb_pipeline.generate_stories import DEMO_DAYS
 
 MIN_ROWS_PER_DAY = 100  # the generator's smallest day: its fixed SMB cases need room
 
@@ -190,14 +191,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     _check_days_and_rows(args.days, args.rows_per_day)
     workdir = Path(args.workdir).resolve()
-    config = load_config(args.config or demo_config_path())
-    sources = [s.model_copy(update={"path": str(workdir / "archive" / s.name)}) for s in config.sources]
-    config = config.model_copy(update={"sources": tuple(sources),
-                                       "output": config.output.model_copy(update={"path": str(workdir / "lake")})})
     first = _first_demo_day(args.days, None)
+    config = demo_run_config(args.config, workdir, first)
     written = write_demo_config(config, workdir)
     for source in config.sources:
-        generate_vendor_archive(source.path, source.format, args.days, args.rows_per_day, args.seed, first)
+        generate_vendor_archive(source.path, source.format, args.days, args.rows_per_day, args.seed, first,
+                                stories=True)
     args.console.phase(f"demo archives: {args.days} day(s) of {len(config.sources)} formats in {workdir / 'archive'}")
     spark = start_session(config, args, "smb_pipeline demo")
     result = _run_and_report(spark, config, first, first + dt.timedelta(days=args.days - 1), args, "demo")
@@ -207,16 +206,39 @@ def cmd_demo(args: argparse.Namespace) -> int:
         .withColumnRenamed("sum(connection_count)", "connections")
         .orderBy("connections", ascending=False).limit(10)
     )
-    lines = ["top pairs (allowed SMB from outside the company):"]
+    lines = ["top pairs (allowed SMB across the company's edge, both ways):"]
     for row in top.collect():  # ten rows of the (already small) pair table
         lines.append(f"  {row.src_ip:>40} -> {row.dest_ip:<20} {row.connections:>6} connections")
     from smb_pipeline.alerts.report import alert_lines
 
     lines.extend(alert_lines(spark, config.output.table_path("smb_alerts"), first,
-                             first + dt.timedelta(days=args.days - 1), str(written)))
+                             first + dt.timedelta(days=args.days - 1), str(written), limit=DEMO_ALERT_LINES))
     lines.append(f"the demo's config (for pairs, report, serve-sql and the notebook): {written}")
     args.console.summary("\n".join(lines))
     return 0
+
+
+# Enough lines for every story alert of the demo month (the rest is low or suppressed).
+DEMO_ALERT_LINES = 80
+
+
+def demo_run_config(config_file: str | None, workdir: Path, first: dt.date) -> PipelineConfig:
+    """The demo's config with its archives and lake under `workdir`. With the shipped config, its
+    allowlist is copied to the workdir with the expiry dates moved into the demo's month."""
+    from smb_pipeline.alerts.allowlist import read_allowlist
+    from smb_pipeline.alerts.settings import DETECTIONS
+    from smb_pipeline.generate_stories import write_demo_allowlist
+
+    config = load_config(config_file or demo_config_path())
+    sources = [s.model_copy(update={"path": str(workdir / "archive" / s.name)}) for s in config.sources]
+    config = config.model_copy(update={"sources": tuple(sources),
+                                       "output": config.output.model_copy(update={"path": str(workdir / "lake")})})
+    if config_file is not None or not config.alerts.allowlist:
+        return config
+    moved = write_demo_allowlist(config.alerts.allowlist, workdir / "allowlist.yaml", first)
+    alerts = config.alerts.model_copy(update={"allowlist": str(moved),
+                                              "allowlist_entries": read_allowlist(moved, DETECTIONS)})
+    return config.model_copy(update={"alerts": alerts})
 
 
 def write_demo_config(config: PipelineConfig, workdir: Path) -> Path:
@@ -341,8 +363,9 @@ def _add_demo(commands) -> None:
         epilog=_examples("smb-pipeline demo", "smb-pipeline demo --workdir /tmp/demo --days 1 --rows-per-day 500"))
     demo.add_argument("--workdir", default="./demo", metavar="DIR", help="where the archives and the lake go")
     demo.add_argument("--config", metavar="FILE", help="demo configuration (default: the one shipped in the package)")
-    demo.add_argument("--days", type=int, default=3, metavar="N", help="days of demo data, ending yesterday")
-    demo.add_argument("--rows-per-day", type=int, default=10_000, metavar="N",
+    demo.add_argument("--days", type=int, default=DEMO_DAYS, metavar="N",
+                      help="days of demo data, ending yesterday (a month: the stories need history)")
+    demo.add_argument("--rows-per-day", type=int, default=1_000, metavar="N",
                       help=f"rows per day and source (at least {MIN_ROWS_PER_DAY})")
     demo.add_argument("--seed", type=int, default=7, help="random seed")
     _add_master(demo)

@@ -145,6 +145,7 @@ def _day_rows(day: dt.date, rows_per_day: int, rng: random.Random, session_count
 
 
 Renderer = Callable[[dict, random.Random], list[dict]]
+Planter = Callable[[dt.date, int], list[dict]]
 
 
 def _as_cim(row: dict, rng: random.Random) -> list[dict]:
@@ -152,10 +153,11 @@ def _as_cim(row: dict, rng: random.Random) -> list[dict]:
 
 
 def write_archive(out: str | Path, schema: pa.Schema, render: Renderer, days: int, rows_per_day: int, seed: int,
-                  first_day: dt.date, rng_key: str = "") -> list[dict]:
+                  first_day: dt.date, rng_key: str = "", plant: Planter | None = None) -> list[dict]:
     """Draw each day's demo events, render each into zero or more rows of a layout, and write
     `out/dt=YYYY-MM-DD/part-00000.parquet`. Returns the events the archive expresses (those
-    rendered into at least one row), for tests to compute expectations from."""
+    rendered into at least one row), for tests to compute expectations from. `plant(day, offset)`
+    adds fixed events to a day (the demo's stories, smb_pipeline.generate_stories)."""
     if days < 1 or rows_per_day < 100:
         raise ValueError("generate needs at least 1 day and 100 rows per day")
     rng = random.Random(f"{seed}{rng_key}")
@@ -164,7 +166,8 @@ def write_archive(out: str | Path, schema: pa.Schema, render: Renderer, days: in
     for offset in range(days):
         day = first_day + dt.timedelta(days=offset)
         rows = []
-        for event in _day_rows(day, rows_per_day, rng, session_counter).rows:
+        events = _day_rows(day, rows_per_day, rng, session_counter).rows
+        for event in events + (plant(day, offset) if plant else []):
             rendered = render(event, rng)
             if rendered:
                 expressed.append(event)

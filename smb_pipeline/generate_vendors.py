@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 
 from smb_pipeline.generate import CIM_SCHEMA, write_archive
+from smb_pipeline.generate_stories import story_events
 
 Row = dict
 Renderer = Callable[[Row, random.Random, "_Session"], list[Row]]
@@ -34,10 +35,12 @@ SMB_PORTS = (139, 445)
 
 
 class _Session:
-    """Hands out per-archive session / connection ids."""
+    """Hands out per-archive session / connection ids. Each format numbers from its own base:
+    the demo's vendors share device names, and a session is keyed by device and id, so equal
+    ids in two archives would merge two sessions into one."""
 
-    def __init__(self) -> None:
-        self.last = 1000
+    def __init__(self, base: int = 1000) -> None:
+        self.last = base
 
     def next(self) -> int:
         self.last += 1
@@ -253,14 +256,17 @@ RENDERERS: dict[str, tuple[pa.Schema, Renderer]] = {
 
 
 def generate_vendor_archive(out: str | Path, fmt: str, days: int, rows_per_day: int, seed: int,
-                            first_day: dt.date) -> list[Row]:
-    """Write one source's `dt=` folders in `fmt`; return the canonical events it expresses."""
+                            first_day: dt.date, stories: bool = False) -> list[Row]:
+    """Write one source's `dt=` folders in `fmt`; return the canonical events it expresses.
+    With `stories`, the demo's planted stories (smb_pipeline.generate_stories) are among them."""
+    plant = story_events if stories else None
     if fmt == "cim":
-        return write_archive(out, CIM_SCHEMA, lambda row, rng: [row], days, rows_per_day, seed, first_day)
+        return write_archive(out, CIM_SCHEMA, lambda row, rng: [row], days, rows_per_day, seed, first_day,
+                             plant=plant)
     schema, render = RENDERERS[fmt]
-    sessions = _Session()
+    sessions = _Session(1000 + 100_000_000 * list(RENDERERS).index(fmt))
     return write_archive(out, schema, lambda row, rng: render(row, rng, sessions), days, rows_per_day, seed,
-                         first_day, rng_key=f":{fmt}")
+                         first_day, rng_key=f":{fmt}", plant=plant)
 
 
 def generate_vendor_archives(root: str | Path, formats: list[str], days: int, rows_per_day: int, seed: int,
