@@ -139,7 +139,7 @@ def test_maintain_prints_only_its_report(workdir):
     result = _cli("maintain", "--config", str(workdir / "project" / "c.yaml"), cwd=cwd)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
-    assert [line.split(":")[0] for line in lines] == ["smb_allowed_daily", "rejected_events"]
+    assert [line.split(":")[0] for line in lines] == ["smb_allowed_daily", "rejected_events", "smb_alerts"]
     assert all("OPTIMIZE ZORDER BY" in line for line in lines)
     assert [line for line in result.stderr.splitlines() if ENGINE_LINE.search(line)] == []
 
