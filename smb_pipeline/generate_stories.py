@@ -24,6 +24,8 @@ from pathlib import Path
 
 import yaml
 
+from smb_pipeline.yaml_files import read_yaml_file
+
 DEMO_DAYS = 28  # a month: novelty and baselines warm up after 7 covered days
 
 SCANNER = "91.240.118.50"
@@ -98,7 +100,8 @@ def write_demo_allowlist(shipped: str | Path, target: Path, first_day: dt.date) 
     """Copy the shipped demo allowlist to `target` with its `expires` dates moved into the demo's
     month (they keep their offset from ALLOWLIST_REFERENCE_FIRST_DAY): a fixed date would fall
     outside a month that ends yesterday."""
-    entries = yaml.safe_load(Path(shipped).read_text()) or []
+    entries, _ = read_yaml_file(Path(shipped), "alerts.allowlist")
+    entries = entries or []
     shift = first_day - ALLOWLIST_REFERENCE_FIRST_DAY
     for entry in entries:
         if isinstance(entry, dict) and isinstance(entry.get("expires"), dt.date):

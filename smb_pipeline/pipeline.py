@@ -214,21 +214,29 @@ def prefilter_survivors(archive: SourceArchive, group: FileGroup, context: Forma
     return end_codegen_stage(with_file_column(survivors))
 
 
-def canonical_candidates(archive: SourceArchive, context: FormatContext) -> DataFrame:
-    """Prefilter survivors in canonical form, each with its raw row as JSON, its file and the
-    required column its file lacks (null when none); one normalization per schema group."""
-    frames = []
-    for group in archive.groups:
-        survivors = prefilter_survivors(archive, group, context)
-        raw = F.to_json(F.struct(*[F.col(f"`{name}`") for name in group.raw_columns]))
-        missing = F.lit(", ".join(group.missing) if group.missing else None).cast("string")
-        with_raw = survivors.withColumn(RAW_COLUMN, raw).withColumn(MISSING_COLUMN, missing)
-        frames.append(archive.format.normalize(
-            with_raw, group.fields, context, (RAW_COLUMN, FILE_COLUMN, FOLDER_DAY_COLUMN, MISSING_COLUMN)
-        ))
+def _normalized_group(archive: SourceArchive, group: FileGroup, context: FormatContext, rows: DataFrame,
+                      keep: tuple[str, ...] = ()) -> DataFrame:
+    """`rows` of one schema group (with their file column) in canonical form, each with its raw
+    row as JSON, its file and the required column its file lacks (null when none), and `keep`."""
+    raw = F.to_json(F.struct(*[F.col(f"`{name}`") for name in group.raw_columns]))
+    missing = F.lit(", ".join(group.missing) if group.missing else None).cast("string")
+    with_raw = rows.withColumn(RAW_COLUMN, raw).withColumn(MISSING_COLUMN, missing)
+    return archive.format.normalize(
+        with_raw, group.fields, context, (*keep, RAW_COLUMN, FILE_COLUMN, FOLDER_DAY_COLUMN, MISSING_COLUMN))
+
+
+def _of_source(frames: Sequence[DataFrame], archive: SourceArchive, context: FormatContext) -> DataFrame:
+    """The schema groups' frames as one, tagged with the source and its format."""
     return _union(frames).withColumn("source", F.lit(context.source)).withColumn(
         "vendor_product", F.lit(archive.format.name)
     )
+
+
+def canonical_candidates(archive: SourceArchive, context: FormatContext) -> DataFrame:
+    """Prefilter survivors in canonical form (`_normalized_group`); one normalization per schema group."""
+    frames = [_normalized_group(archive, group, context, prefilter_survivors(archive, group, context))
+              for group in archive.groups]
+    return _of_source(frames, archive, context)
 
 
 def implausible_others(archive: SourceArchive, context: FormatContext, start: dt.date) -> DataFrame:
@@ -239,20 +247,12 @@ def implausible_others(archive: SourceArchive, context: FormatContext, start: dt
     normalizes every row to find them, for what is rare in a healthy archive.
     """
     frames = []
-    for group in archive.groups:
+    for group in archive.groups:  # a group missing a column has every row a candidate: none here
         flagged = with_file_column(group.frame.withColumn(CANDIDATE_COLUMN, group_prefilter(archive, group, context)))
-        raw = F.to_json(F.struct(*[F.col(f"`{name}`") for name in group.raw_columns]))
-        missing = F.lit(None).cast("string")  # a file missing a column has every row a candidate
-        with_raw = flagged.withColumn(RAW_COLUMN, raw).withColumn(MISSING_COLUMN, missing)
-        normalized = archive.format.normalize(
-            with_raw, group.fields, context, (CANDIDATE_COLUMN, RAW_COLUMN, FILE_COLUMN, FOLDER_DAY_COLUMN,
-                                              MISSING_COLUMN))
-        dated = with_event_date(normalized, start)
+        dated = with_event_date(_normalized_group(archive, group, context, flagged, (CANDIDATE_COLUMN,)), start)
         others = dated.filter(~F.col(CANDIDATE_COLUMN) & F.col(IMPLAUSIBLE_COLUMN))
         frames.append(others.drop(CANDIDATE_COLUMN, IMPLAUSIBLE_COLUMN, "event_date"))
-    return _union(frames).withColumn("source", F.lit(context.source)).withColumn(
-        "vendor_product", F.lit(archive.format.name)
-    )
+    return _of_source(frames, archive, context)
 
 
 def with_input_rejects(validated: DataFrame) -> DataFrame:

@@ -12,9 +12,7 @@ import datetime as dt
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from smb_pipeline.bi.catalog import RUNS_TABLE
 from smb_pipeline.config import PipelineConfig
-from smb_pipeline.schemas import PAIRS_TABLE, REJECTS_TABLE
 from smb_pipeline.storage import delta_io
 
 TREND_DAYS = 30
@@ -157,5 +155,3 @@ def run_accounting(runs: DataFrame, day: dt.date) -> DataFrame:
         "run_id", "command", "started_at", "ended_at", F.explode("sources").alias("s")
     ).select("run_id", "command", "started_at", "ended_at", "s.*").orderBy("source")
 
-
-TABLES = (PAIRS_TABLE, REJECTS_TABLE, RUNS_TABLE)
