@@ -7,7 +7,7 @@ WORKDIR ?= ./demo
 BENCH_ROWS ?= 10000000
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test test-system check lint bench bench-scale clean chromium
+.PHONY: setup demo test test-fast perf-check test-system check lint bench bench-scale clean chromium
 
 $(STAMP): setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -20,14 +20,23 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/smb-pipeline demo --workdir $(WORKDIR)
 
-# Everything in one Spark session: transforms, formats, end-to-end runs, plans, failures (about 10 min on 2 cores).
+# Everything in one Spark session: transforms, formats, end-to-end runs, plans, failures.
 test: $(STAMP) chromium
-	$(BIN)/pytest -m "not system" $(PYTEST_ARGS)
+	$(BIN)/pytest -m "not system and not perf" $(PYTEST_ARGS)
+
+# The pure-Python tests alone (config, CLI parsing, helpers), in seconds: no Spark session.
+test-fast: $(STAMP)
+	$(BIN)/pytest -m "not spark and not perf" $(PYTEST_ARGS)
+
+# Engine-version details: generated-code sizes and exact plan strings of this Spark release. They guard
+# the speed measured by `make bench`, and may need new expectations after a Spark upgrade.
+perf-check: $(STAMP)
+	$(BIN)/pytest -m perf $(PYTEST_ARGS)
 
 # What starts other processes: CLI runs with real signals and concurrent runs, a standalone
 # cluster, the Thrift server, a wheel installed elsewhere, the notebook (about 15 min; CI runs it).
 test-system: $(STAMP)
-	$(BIN)/pytest -m system $(PYTEST_ARGS)
+	$(BIN)/pytest -m "system and not perf" $(PYTEST_ARGS)
 
 # The report test renders the HTML page in headless Chromium (Debian's package); as root, install it when missing.
 chromium:
@@ -44,6 +53,7 @@ check: lint test test-system
 # The job vs. a native Spark peer, the lean floor and DuckDB, each Spark variant in a fresh JVM then warm.
 bench: $(STAMP)
 	BENCH_ROWS=$(BENCH_ROWS) $(BIN)/python -m bench.run
+	$(MAKE) perf-check
 
 # 10M and 50M rows (BENCH_SCALE_ROWS), then each variant's marginal cost per 10M rows.
 bench-scale: $(STAMP)

@@ -17,7 +17,7 @@ setup(
     packages=find_packages(include=["smb_pipeline", "smb_pipeline.*"]),
     include_package_data=True,
     # `smb-pipeline demo` works from an installed wheel: its config and subnets ship inside the package.
-    package_data={"smb_pipeline": ["demo_data/*.yaml", "demo_data/*.txt", "alerts/*.yaml"]},
+    package_data={"smb_pipeline": ["demo/data/*.yaml", "demo/data/*.txt", "alerts/*.yaml"]},
     install_requires=[
         "pyarrow==21.0.0",
         "pyyaml==6.0.3",
@@ -26,7 +26,7 @@ setup(
     extras_require={
         # Spark and Delta come with the platform on Databricks and EMR; a wheel installed there
         # must not replace them, so they are an extra. Delta 4.0.x is built for Spark 4.0.x
-        # (Delta's compatibility table); the jar version is pinned in smb_pipeline/session.py.
+        # (Delta's compatibility table); the jar version is pinned in smb_pipeline/engine/session.py.
         "spark": [
             "pyspark==4.0.1",
             "delta-spark==4.0.1",

@@ -3,7 +3,7 @@
 Layout under `<workdir>/archive-<rows>/`:
 
 * `cim/dt=YYYY-MM-DD/part-00000.parquet`: one file per day, the Parquet schema of
-  `smb_pipeline.generate.CIM_SCHEMA` (`_time` timestamp UTC, int32 ports, int64 bytes...),
+  `smb_pipeline.demo.generate.CIM_SCHEMA` (`_time` timestamp UTC, int32 ports, int64 bytes...),
   row groups of ~1M rows, snappy;
 * `company_subnets.txt`: ~300 company CIDRs, IPv4 and IPv6, with overlaps (nested blocks);
 * `meta.json`: the generation parameters and their fingerprint; a later run with the same

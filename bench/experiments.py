@@ -43,8 +43,8 @@ class Timings:
 
 def census_variants(spark, archive):
     """The pipeline's census (a narrow scan of every row) and the main scan's staged counts."""
-    from smb_pipeline import pipeline as P
-    from smb_pipeline.reader import read_source
+    from smb_pipeline.run import pipeline as P
+    from smb_pipeline.sources.reader import read_source
 
     config = job_config(archive, Path("/nonexistent"))
     source = read_source(spark, config.sources[0], archive.start, archive.end)
@@ -78,7 +78,7 @@ def decode_variants(spark, archive):
 
 
 def main() -> None:
-    from smb_pipeline.session import build_spark_session
+    from smb_pipeline.engine.session import build_spark_session
 
     rows = int(os.environ.get("BENCH_ROWS", "2000000"))
     repeat = int(os.environ.get("BENCH_REPEAT", "2"))

@@ -5,7 +5,7 @@ so that every variant's first run is in a fresh JVM, as a nightly spark-submit i
 second run in the same JVM shows the warm state (a long-lived cluster, a backfill's later
 batches). The variants:
 
-* `job`: the pipeline itself (`smb_pipeline.pipeline.run_pipeline`), both tables;
+* `job`: the pipeline itself (`smb_pipeline.run.pipeline.run_pipeline`), both tables;
 * `peer`: `bench.native_peer`, a hand-written native Spark job with the reference's semantics;
 * `lean`: `bench.lean_floor`, scan + prefilter + group + Delta write, nothing else.
 
@@ -50,7 +50,7 @@ def job_config(archive: BenchArchive, lake: Path):
 
 
 def run_job(spark, archive: BenchArchive, out: Path) -> Path:
-    from smb_pipeline.pipeline import run_pipeline
+    from smb_pipeline.run.pipeline import run_pipeline
 
     result = run_pipeline(spark, job_config(archive, out), archive.start, archive.end)
     return Path(result.tables["smb_allowed_daily"])
@@ -100,7 +100,7 @@ def bench_session(variant: str, cores: int, conf: dict):
     """The job builds its session as its entry point does; the peer and the lean floor build
     theirs here with the same settings and none of the library's code."""
     if variant == "job":
-        from smb_pipeline.session import build_spark_session
+        from smb_pipeline.engine.session import build_spark_session
 
         return build_spark_session("smb_pipeline bench: job", master=f"local[{cores}]", spark_conf=conf)
     from pyspark.sql import SparkSession
@@ -121,10 +121,11 @@ def job_plans(spark, archive: BenchArchive) -> str:
     """explain('formatted') of the job's pair table, built (not run) with the pipeline's functions."""
     buffer = io.StringIO()
     try:
-        from smb_pipeline.aggregate import aggregate_daily_pairs
-        from smb_pipeline.pipeline import STATUS_SMB, stage_events
-        from smb_pipeline.reader import read_source
-        from smb_pipeline.subnets import build_subnet_index, exclude_company_traffic
+        from smb_pipeline.model.statuses import STATUS_SMB
+        from smb_pipeline.run.staging import stage_events
+        from smb_pipeline.sources.reader import read_source
+        from smb_pipeline.transforms.aggregate import aggregate_daily_pairs
+        from smb_pipeline.transforms.subnets import build_subnet_index, exclude_company_traffic
 
         config = job_config(archive, Path("/nonexistent"))
         source = read_source(spark, config.sources[0], archive.start, archive.end)

@@ -6,7 +6,7 @@
 
 import sys
 
-from smb_pipeline.cli import job_main
+from smb_pipeline.cli.commands import job_main
 
 if __name__ == "__main__":
     sys.exit(job_main())

@@ -100,7 +100,7 @@ class OutputConfig(_Strict):
 
     path: str = Field(min_length=1)
     database: str | None = None
-    # How long a run's claim on its days outlives its last renewal (smb_pipeline.run_claims):
+    # How long a run's claim on its days outlives its last renewal (smb_pipeline.run.claims):
     # after a SIGKILL on another host, the next run of those days waits at most this long.
     claim_lease_seconds: int = Field(default=120, ge=5)
 
@@ -179,11 +179,6 @@ def read_labelled_subnet_file(path: Path) -> list[tuple[IpNetwork, str | None]]:
         except ValueError as exc:
             raise ConfigError(f"company_subnets: {path} line {number}: {exc}") from None
     return networks
-
-
-def read_subnet_file(path: Path) -> list[IpNetwork]:
-    """Read one CIDR per line (labels after it are allowed); '#' starts a comment."""
-    return [network for network, _ in read_labelled_subnet_file(path)]
 
 
 def _inline_subnet(item: Any) -> tuple[IpNetwork, str | None]:
@@ -286,7 +281,7 @@ def load_config(path: str | os.PathLike[str]) -> PipelineConfig:
 
 def demo_config_path() -> Path:
     """The demo's configuration, shipped inside the package (with its subnets file beside it)."""
-    return Path(str(resources.files("smb_pipeline") / "demo_data" / "demo.yaml"))
+    return Path(str(resources.files("smb_pipeline") / "demo" / "data" / "demo.yaml"))
 
 
 def parse_day(text: str, field: str) -> dt.date:

@@ -15,8 +15,8 @@ import yaml
 from deltalake import DeltaTable
 
 from smb_pipeline.config import load_config
-from smb_pipeline.generate import generate_cim_archive, write_subnet_file
-from smb_pipeline.runlog import logged_run
+from smb_pipeline.demo.generate import COMPANY_SUBNETS, generate_cim_archive
+from smb_pipeline.operations.runlog import logged_run
 
 FIRST_DAY = dt.date(2026, 11, 1)
 DAYS = 4
@@ -35,7 +35,7 @@ class BiLake:
 def make_bi_lake(spark, root: Path) -> BiLake:
     """Generate, write a config file, run the job over all days with the given session."""
     generate_cim_archive(root / "archive", DAYS, 2000, 11, FIRST_DAY)
-    write_subnet_file(root / "subnets.txt")
+    (root / "subnets.txt").write_text("\n".join(COMPANY_SUBNETS) + "\n")
     document = {
         "sources": [{"name": "perimeter", "format": "cim", "path": str(root / "archive")}],
         "company_subnets": str(root / "subnets.txt"),

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from smb_pipeline.session import build_spark_session
+from smb_pipeline.engine.session import build_spark_session
 
 TEST_SPARK_CONF = {
     "spark.sql.shuffle.partitions": "2",
@@ -30,8 +30,19 @@ def _stop_on_sigterm(signum, frame):
 signal.signal(signal.SIGTERM, _stop_on_sigterm)
 
 # Spark returns timestamps to Python in the process's local zone; tests compare UTC wall clocks.
+# pyspark.testing imports pyspark.pandas, which warns unless this is set before a session starts.
+os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
 os.environ["TZ"] = "UTC"
 time.tzset()
+
+
+def pytest_collection_modifyitems(items):
+    """Mark every test that needs Spark as `spark`, so that `pytest -m "not spark"` runs the pure-Python
+    tests in seconds: those using the session (directly or through a fixture) and those that start
+    Spark in other processes (`system`)."""
+    for item in items:
+        if "spark" in getattr(item, "fixturenames", ()) or item.get_closest_marker("system"):
+            item.add_marker(pytest.mark.spark)
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from smb_pipeline.session import DELTA_MAVEN_PACKAGE
+from smb_pipeline.engine.session import DELTA_MAVEN_PACKAGE
 from tests.standalone_cluster import HOST, PYSPARK_HOME, _signal_group, free_port, spark_env, tail
 
 SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"

@@ -14,8 +14,6 @@ import pytest
 from smb_pipeline.alerts.compute import compute_alerts, plan_detections
 from smb_pipeline.alerts.settings import AlertsConfig
 
-pytestmark = pytest.mark.spark
-
 D = dt.date(2026, 11, 30)
 D2 = D - dt.timedelta(days=60)  # a day with only 6 covered days of history: warming up
 T = dt.datetime(2026, 11, 30, 12, 0)

@@ -9,8 +9,6 @@ import pytest
 from smb_pipeline.alerts.classify import build_address_reference, with_direction
 from smb_pipeline.alerts.special_ranges import load_special_ranges
 
-pytestmark = pytest.mark.spark
-
 COMPANY = [ipaddress.ip_network(n) for n in ("10.20.0.0/16", "10.20.5.0/24", "203.0.113.7/32", "2001:db8:c0::/48")]
 LABELS = {"10.20.0.0/16": "dc1", "10.20.5.0/24": "dc1-files", "2001:db8:c0::/48": "v6-campus"}
 

@@ -6,7 +6,6 @@ import datetime as dt
 import hashlib
 import ipaddress
 
-import pytest
 from pyspark.sql import functions as F
 
 from smb_pipeline.alerts.allowlist import AllowlistEntry
@@ -14,8 +13,6 @@ from smb_pipeline.alerts.schema import alert_id
 from smb_pipeline.alerts.scoring import with_score
 from smb_pipeline.alerts.settings import ScoringConfig
 from smb_pipeline.alerts.suppression import with_suppression
-
-pytestmark = pytest.mark.spark
 
 D = dt.date(2026, 11, 15)
 

@@ -12,14 +12,12 @@ import pytest
 from deltalake import DeltaTable as RustTable
 from pyspark.sql import functions as F
 
-from smb_pipeline import cli
 from smb_pipeline.alerts.classify import with_direction
 from smb_pipeline.alerts.run import address_reference, detect_days
+from smb_pipeline.cli import commands as cli
 from smb_pipeline.config import load_config
-from smb_pipeline.schemas import PAIRS_SCHEMA
+from smb_pipeline.model.schemas import PAIRS_SCHEMA
 from smb_pipeline.storage import delta_io
-
-pytestmark = pytest.mark.spark
 
 D = dt.date(2026, 11, 20)
 T = dt.datetime(2026, 11, 20, 8, 0)
@@ -122,8 +120,8 @@ def test_detect_is_idempotent_and_allowlist_changes_update_in_place(spark, lake,
 
 
 def test_a_failed_run_undoes_its_days_in_smb_alerts_too(spark, lake):
-    from smb_pipeline.pipeline import RunControl, write_outputs
-    from smb_pipeline.schemas import REJECTS_SCHEMA
+    from smb_pipeline.model.schemas import REJECTS_SCHEMA
+    from smb_pipeline.run.writes import RunControl, write_outputs
 
     tmp, _, config = lake
     alerts_path = config.output.table_path("smb_alerts")

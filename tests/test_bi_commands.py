@@ -15,13 +15,11 @@ import pyarrow as pa
 import pytest
 from deltalake import DeltaTable
 
-from smb_pipeline import cli
 from smb_pipeline.alerts.schema import ALERTS_TABLE
 from smb_pipeline.bi.views import VIEWS, path_ref, view_query
-from smb_pipeline.schemas import PAIRS_TABLE, REJECTS_TABLE
+from smb_pipeline.cli import commands as cli
+from smb_pipeline.model.schemas import PAIRS_TABLE, REJECTS_TABLE
 from tests.bi_lake import FIRST_DAY, LAST_DAY, expected_new_pairs, expected_pairs, expected_trend
-
-pytestmark = pytest.mark.spark
 
 
 def _view(spark, bi_lake, name: str, days: int = 7):

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from smb_pipeline.cli_common import error_line
-from smb_pipeline.generate import generate_cim_archive
-from smb_pipeline.generate_vendors import RENDERERS
+from smb_pipeline.cli.common import error_line
+from smb_pipeline.demo.generate import generate_cim_archive
+from smb_pipeline.demo.vendors import RENDERERS
 
 DAY = "2026-11-01"
 # Lines that only Spark, log4j, Ivy, py4j or Delta write.
@@ -160,7 +160,7 @@ def test_a_command_run_in_process_leaves_logging_as_it_found_it(tmp_path):
     import io
     import logging
 
-    from smb_pipeline.cli_common import run_handler
+    from smb_pipeline.cli.common import run_handler
 
     root, library = logging.getLogger(), logging.getLogger("smb_pipeline")
     before = (list(root.handlers), root.level, list(library.handlers))

@@ -22,10 +22,10 @@ import yaml
 
 import smb_pipeline
 from smb_pipeline.config import load_config
-from smb_pipeline.generate import COMPANY_SUBNETS, generate_cim_archive
-from smb_pipeline.pipeline import run_pipeline
-from smb_pipeline.schemas import PAIRS_TABLE, REJECTS_TABLE
-from smb_pipeline.session import DELTA_MAVEN_PACKAGE
+from smb_pipeline.demo.generate import COMPANY_SUBNETS, generate_cim_archive
+from smb_pipeline.engine.session import DELTA_MAVEN_PACKAGE
+from smb_pipeline.model.schemas import PAIRS_TABLE, REJECTS_TABLE
+from smb_pipeline.run.pipeline import run_pipeline
 from tests.standalone_cluster import PYSPARK_HOME, StandaloneCluster, spark_env, tail, zip_package
 
 pytestmark = [
@@ -70,10 +70,10 @@ PROBE = textwrap.dedent(
                 del sys.modules[name]
         sys.meta_path.insert(0, DriverOnly())
         import smb_pipeline
-        import smb_pipeline.aggregate
+        import smb_pipeline.transforms.aggregate
         import smb_pipeline.formats
-        import smb_pipeline.ip
-        import smb_pipeline.validate
+        import smb_pipeline.transforms.ip
+        import smb_pipeline.transforms.validate
 
         yield {"partition": index, "package": smb_pipeline.__file__, "cwd": os.getcwd(),
                "yaml_loaded": "yaml" in sys.modules, "pydantic_loaded": "pydantic" in sys.modules}

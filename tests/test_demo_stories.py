@@ -2,7 +2,7 @@
 nothing else above `low`.
 
 The archives are those of `smb-pipeline demo` (the shipped demo config, its six vendor formats,
-the stories of smb_pipeline.generate_stories), with fewer random rows per day; the alerts are
+the stories of smb_pipeline.demo.stories), with fewer random rows per day; the alerts are
 read back with delta-rs, a second Delta reader.
 """
 
@@ -13,12 +13,10 @@ import datetime as dt
 import pytest
 from deltalake import DeltaTable
 
-from smb_pipeline import generate_stories as story
-from smb_pipeline.cli import demo_run_config
-from smb_pipeline.generate_vendors import generate_vendor_archive
-from smb_pipeline.pipeline import run_pipeline
-
-pytestmark = pytest.mark.spark
+from smb_pipeline.cli.commands import demo_run_config
+from smb_pipeline.demo import stories as story
+from smb_pipeline.demo.vendors import generate_vendor_archive
+from smb_pipeline.run.pipeline import run_pipeline
 
 FIRST = dt.date(2026, 10, 5)  # not the allowlist's reference month: its expiry date must move
 ROWS_PER_DAY = 200

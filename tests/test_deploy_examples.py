@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from smb_pipeline.cli import resolve_days, yesterday_utc
+from smb_pipeline.cli.commands import resolve_days, yesterday_utc
 from smb_pipeline.config import load_config
-from smb_pipeline.session import DELTA_MAVEN_PACKAGE
+from smb_pipeline.engine.session import DELTA_MAVEN_PACKAGE
 
 REPO = Path(__file__).resolve().parents[1]
 JOB = "jobs/smb_traffic_allowed.py"

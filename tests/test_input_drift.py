@@ -19,14 +19,12 @@ import pyarrow.parquet as pq
 import pytest
 from deltalake import DeltaTable
 
+from smb_pipeline.cli.summary import format_summary
 from smb_pipeline.config import config_from_dict
 from smb_pipeline.errors import InputError
-from smb_pipeline.pipeline import run_pipeline
-from smb_pipeline.reader import read_source
-from smb_pipeline.runlog import logged_run
-from smb_pipeline.summary import format_summary
-
-pytestmark = pytest.mark.spark
+from smb_pipeline.operations.runlog import logged_run
+from smb_pipeline.run.pipeline import run_pipeline
+from smb_pipeline.sources.reader import read_source
 
 UTC = dt.timezone.utc
 START, END = dt.date(2026, 11, 25), dt.date(2026, 11, 26)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import ipaddress
 import random
 
-import pytest
+from smb_pipeline.transforms.ip import with_ip_hex, with_ip_text
 
-from smb_pipeline.ip import with_canonical_ip, with_ip_hex
 
-pytestmark = pytest.mark.spark
+def with_canonical_ip(df, text_column: str, ip_column: str):
+    """The canonical text of an address, the way validation computes it: its key, then its text."""
+    return with_ip_hex(df, text_column, "_hex").transform(with_ip_text, "_hex", ip_column).drop("_hex")
 
 
 def _python_canonical(text: str | None) -> str | None:

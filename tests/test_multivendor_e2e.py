@@ -14,15 +14,14 @@ from collections import Counter
 
 import pytest
 
-from smb_pipeline.codegen import BOUNDARY_NAME_PREFIX
 from smb_pipeline.config import config_from_dict
-from smb_pipeline.generate import COMPANY_SUBNETS
-from smb_pipeline.generate_vendors import DEMO_TIMEZONES, generate_vendor_archives
-from smb_pipeline.pipeline import census, format_context, run_pipeline, stage_events
-from smb_pipeline.reader import read_source
+from smb_pipeline.demo.generate import COMPANY_SUBNETS
+from smb_pipeline.demo.vendors import DEMO_TIMEZONES, generate_vendor_archives
+from smb_pipeline.engine.codegen import BOUNDARY_NAME_PREFIX
+from smb_pipeline.run.pipeline import run_pipeline
+from smb_pipeline.run.staging import census, format_context, stage_events
+from smb_pipeline.sources.reader import read_source
 from tests.plans import generated_stages
-
-pytestmark = pytest.mark.spark
 
 FORMATS = ["cim", "panos", "fortigate", "cisco_asa", "aws_vpc_flow", "zeek_conn"]
 FIRST_DAY = dt.date(2026, 9, 1)
@@ -111,10 +110,11 @@ def test_sessions_logged_twice_count_once(mixed_run):
 
 def _validates(stage_plan: str) -> bool:
     """Stages above two stage ends validate: the first ends the scan, the second the vendor's
-    normalization (smb_pipeline.pipeline.stage_events)."""
+    normalization (smb_pipeline.run.staging.stage_events)."""
     return stage_plan.count(f"CollectMetrics {BOUNDARY_NAME_PREFIX}") >= 2
 
 
+@pytest.mark.perf
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_validation_code_is_small_enough_for_the_jit(spark, mixed_archive, fmt):
     """The JIT never compiles a method over 8,000 bytes of bytecode: a validation stage above
@@ -129,6 +129,7 @@ def test_validation_code_is_small_enough_for_the_jit(spark, mixed_archive, fmt):
     assert [stage for stage in validation if stage[1] >= 8000] == []
 
 
+@pytest.mark.perf
 @pytest.mark.parametrize("fmt", ["panos", "fortigate", "cisco_asa"])
 def test_text_times_are_parsed_once_per_row(spark, mixed_archive, fmt):
     """A filter on the event day, pushed below the normalization, would copy the time parsing

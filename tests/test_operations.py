@@ -9,17 +9,15 @@ import os
 import pytest
 from pyspark.sql import functions as F
 
-from smb_pipeline.backfill import backfill, batches, contiguous_ranges
-from smb_pipeline.cli import resolve_days
+from smb_pipeline.cli.commands import resolve_days
+from smb_pipeline.cli.summary import format_summary
 from smb_pipeline.config import config_from_dict
+from smb_pipeline.demo.generate import COMPANY_SUBNETS, generate_cim_archive
 from smb_pipeline.errors import ConfigError
-from smb_pipeline.generate import COMPANY_SUBNETS, generate_cim_archive
-from smb_pipeline.maintenance import check_retention, maintain
-from smb_pipeline.reader import read_source
-from smb_pipeline.runlog import RUNS_TABLE, logged_run
-from smb_pipeline.summary import format_summary
-
-pytestmark = pytest.mark.spark
+from smb_pipeline.operations.backfill import backfill, batches, contiguous_ranges
+from smb_pipeline.operations.maintenance import check_retention, maintain
+from smb_pipeline.operations.runlog import RUNS_TABLE, logged_run
+from smb_pipeline.sources.reader import read_source
 
 FIRST_DAY = dt.date(2026, 10, 1)
 
@@ -176,7 +174,7 @@ def test_summary_lists_every_bucket(spark, archive, tmp_path):
 
 
 def test_input_fingerprints_list_each_folder_once(spark, archive, monkeypatch):
-    from smb_pipeline import fingerprint
+    from smb_pipeline.operations import fingerprint
 
     listed: list[str] = []
     real_list = fingerprint._list_files

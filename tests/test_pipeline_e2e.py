@@ -16,23 +16,16 @@ import pyarrow.parquet as pq
 import pytest
 from pyspark.sql import functions as F
 
-from smb_pipeline import pipeline
 from smb_pipeline.config import config_from_dict
+from smb_pipeline.demo.generate import COMPANY_SUBNETS, generate_cim_archive
 from smb_pipeline.errors import InputError
-from smb_pipeline.generate import COMPANY_SUBNETS, generate_cim_archive
-from smb_pipeline.pipeline import (
-    build_outputs,
-    canonical_candidates,
-    census,
-    format_context,
-    run_pipeline,
-    stage_events,
-)
-from smb_pipeline.reader import read_source
+from smb_pipeline.run import outputs
+from smb_pipeline.run.outputs import build_outputs
+from smb_pipeline.run.pipeline import run_pipeline
+from smb_pipeline.run.staging import canonical_candidates, census, format_context, stage_events
+from smb_pipeline.sources.reader import read_source
 from smb_pipeline.storage import delta_io
 from tests.plans import executed_plan, generated_stages, parquet_scans
-
-pytestmark = pytest.mark.spark
 
 FIRST_DAY = dt.date(2026, 11, 1)
 DAYS = 3
@@ -236,6 +229,7 @@ def test_prefilter_pushes_no_text_comparison_and_folders_are_pruned(spark, archi
     assert folders == ["dt=2026-11-01", "dt=2026-11-02", "dt=2026-11-03"]
 
 
+@pytest.mark.perf
 def test_survivor_validation_is_code_generated(spark, archive, tmp_path):
     """A higher-order function (or any expression without code generation) in a projection makes
     Spark interpret the whole projection; that made validating the survivors the slowest step."""
@@ -248,9 +242,10 @@ def test_survivor_validation_is_code_generated(spark, archive, tmp_path):
     assert interpreted == [], interpreted
 
 
+@pytest.mark.perf
 def test_the_scan_has_generated_code_of_its_own(spark, archive, tmp_path):
     """The loop that decodes every row is compiled apart from the survivors' normalization: in
-    one generated class with it, the JIT handled that loop badly (smb_pipeline.codegen)."""
+    one generated class with it, the JIT handled that loop badly (smb_pipeline.engine.codegen)."""
     config = _config(archive, tmp_path)
     source = read_source(spark, config.sources[0], FIRST_DAY, FIRST_DAY)
     stages = generated_stages(stage_events([source], config, FIRST_DAY, FIRST_DAY))
@@ -283,7 +278,7 @@ def test_a_failure_while_planning_the_outputs_releases_every_cache(spark, archiv
     def fail(frame):
         raise RuntimeError("planning failed")
 
-    monkeypatch.setattr(pipeline, "aggregate_daily_pairs", fail)
+    monkeypatch.setattr(outputs, "aggregate_daily_pairs", fail)
     with pytest.raises(RuntimeError, match="planning failed"):
         build_outputs(spark, _config(archive, tmp_path), FIRST_DAY, FIRST_DAY)
     assert _nothing_cached()
@@ -299,6 +294,7 @@ def test_census_brings_back_one_group_per_requested_day_and_one_for_the_rest(spa
     assert sum(row.rows_read for row in rows) == sum(group.frame.count() for group in source.groups)
 
 
+@pytest.mark.perf
 def test_only_the_main_scan_reads_file_metadata_and_only_the_path(spark, archive, tmp_path):
     """A `_metadata` column that nothing reads still made the census scan fill every metadata
     field of every row, row index included."""
@@ -330,6 +326,7 @@ def test_tables_registered_in_the_catalog_when_a_database_is_set(spark, archive,
     assert spark.sql("SELECT count(*) AS n FROM smb_e2e.rejected_events").first().n == result.sources[0].rejected
 
 
+@pytest.mark.perf
 def test_census_days_come_from_epoch_arithmetic(spark, archive, tmp_path):
     """to_date(_time) ran java.time for every row read (a tenth of the census CPU at 50M rows)."""
     config = _config(archive, tmp_path)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from smb_pipeline.progress import ConnectProgress, stage_counts, status_tracker
+from smb_pipeline.cli.progress import ConnectProgress, stage_counts, status_tracker
 
 
 @dataclass

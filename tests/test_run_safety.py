@@ -27,16 +27,14 @@ import yaml
 from deltalake import DeltaTable, write_deltalake
 
 from smb_pipeline.config import config_from_dict
+from smb_pipeline.demo.generate import COMPANY_SUBNETS, generate_cim_archive
 from smb_pipeline.errors import ConcurrencyError
-from smb_pipeline.generate import COMPANY_SUBNETS, generate_cim_archive
-from smb_pipeline.pipeline import run_pipeline
-from smb_pipeline.run_claims import CLAIMS_SCHEMA, RunClaims
-from smb_pipeline.runlog import RUNS_TABLE, logged_run
+from smb_pipeline.operations.runlog import RUNS_TABLE, logged_run
+from smb_pipeline.run.claims import CLAIMS_SCHEMA, RunClaims
+from smb_pipeline.run.pipeline import run_pipeline
 from smb_pipeline.storage import delta_io
 from tests.conftest import TEST_SPARK_CONF
 from tests.test_pipeline_e2e import expected_run
-
-pytestmark = pytest.mark.spark
 
 D1 = dt.date(2026, 9, 1)
 D2 = D1 + dt.timedelta(days=1)

@@ -21,7 +21,7 @@ from deltalake import DeltaTable
 
 from tests.bi_lake import LAST_DAY, expected_trend
 
-pytestmark = [pytest.mark.spark, pytest.mark.system]
+pytestmark = pytest.mark.system
 START_TIMEOUT_S = 420  # two JVM starts; generous for a loaded 2-core machine
 TABLES = ("smb_allowed_daily", "rejected_events", "pipeline_runs", "smb_alerts")
 VIEWS = ("smb_pairs_latest", "smb_daily_trend", "smb_top_sources", "smb_alerts_open")

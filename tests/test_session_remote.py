@@ -7,8 +7,8 @@ import socket
 
 import pytest
 
+from smb_pipeline.engine.remote import DEFAULT_CONNECT_PORT, check_reachable, connect_endpoint
 from smb_pipeline.errors import ConfigError, StorageError
-from smb_pipeline.session_remote import DEFAULT_CONNECT_PORT, check_reachable, connect_endpoint
 
 
 def test_connect_url_gives_host_and_port_and_defaults_the_port():

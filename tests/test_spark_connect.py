@@ -21,9 +21,9 @@ import yaml
 from deltalake import DeltaTable
 
 from smb_pipeline.config import load_config
-from smb_pipeline.generate import COMPANY_SUBNETS, generate_cim_archive
-from smb_pipeline.pipeline import run_pipeline
-from smb_pipeline.schemas import PAIRS_TABLE, REJECTS_TABLE
+from smb_pipeline.demo.generate import COMPANY_SUBNETS, generate_cim_archive
+from smb_pipeline.model.schemas import PAIRS_TABLE, REJECTS_TABLE
+from smb_pipeline.run.pipeline import run_pipeline
 from tests.connect_server import ConnectServer
 
 pytestmark = [

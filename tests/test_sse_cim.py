@@ -13,12 +13,9 @@ from collections import Counter
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-import pytest
 
 from smb_pipeline.config import config_from_dict
-from smb_pipeline.pipeline import run_pipeline
-
-pytestmark = pytest.mark.spark
+from smb_pipeline.run.pipeline import run_pipeline
 
 DAY = dt.date(2026, 11, 20)
 INSTANT = dt.datetime(2026, 11, 20, 14, 3, 7, tzinfo=dt.timezone.utc)

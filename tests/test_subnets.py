@@ -6,12 +6,10 @@ import ipaddress
 
 import pytest
 
-from smb_pipeline.codegen import end_codegen_stage
 from smb_pipeline.config import parse_cidr
-from smb_pipeline.ip import with_ip_hex
-from smb_pipeline.subnets import build_subnet_index, choose_bucket_bits, exclude_company_traffic
-
-pytestmark = pytest.mark.spark
+from smb_pipeline.engine.codegen import end_codegen_stage
+from smb_pipeline.transforms.ip import with_ip_hex
+from smb_pipeline.transforms.subnets import build_subnet_index, choose_bucket_bits, exclude_company_traffic
 
 SUBNETS = [parse_cidr(c) for c in (
     "10.0.0.0/8", "10.20.0.0/16", "10.20.1.0/24",  # overlapping

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from pyspark.sql import functions as F
 
-from smb_pipeline.aggregate import aggregate_daily_pairs
 from smb_pipeline.formats.base import FormatContext
 from smb_pipeline.formats.cim import CIM
-from smb_pipeline.pipeline import utc_date
-from smb_pipeline.schemas import PAIRS_SCHEMA
-from smb_pipeline.smb_filter import filter_allowed_smb, is_allowed_smb
-from smb_pipeline.validate import with_validated_fields
-
-pytestmark = pytest.mark.spark
+from smb_pipeline.model.dates import utc_date
+from smb_pipeline.model.schemas import PAIRS_SCHEMA
+from smb_pipeline.transforms.aggregate import aggregate_daily_pairs
+from smb_pipeline.transforms.smb_filter import is_allowed_smb
+from smb_pipeline.transforms.validate import with_validated_fields
+from tests.frames import assert_frame_equal
 
 UTC = dt.timezone.utc
 PORTS = (139, 445)
@@ -41,11 +39,10 @@ def test_allowed_smb_predicate_fires_and_ignores(spark):
     frame = spark.createDataFrame(
         rows, "action string, session_key string, dest_port int, app string, expected boolean"
     )
-    result = frame.withColumn(
-        "got", is_allowed_smb(F.col("action"), F.col("session_key"), F.col("dest_port"), F.col("app"), PORTS, APPS)
+    got = frame.withColumn(
+        "expected", is_allowed_smb(F.col("action"), F.col("session_key"), F.col("dest_port"), F.col("app"), PORTS, APPS)
     )
-    assert [(r.got, r.expected) for r in result.collect()] == [(r[4], r[4]) for r in rows]
-    assert filter_allowed_smb(frame, PORTS, APPS).count() == sum(1 for r in rows if r[4])
+    assert_frame_equal(got, frame)
 
 
 def _canonical(spark, rows):
@@ -66,17 +63,19 @@ def test_validation_canonicalizes_and_gives_reasons(spark):
         (t, "1.1.1.1", "2.2.2.2", "1", "70000"),
         (t, "1.1.1.1", "2.2.2.2", "1", "44 5"),
     ]
-    result = with_validated_fields(_canonical(spark, rows)).collect()
-    assert [(r.src_ip, r.dest_ip, r.src_port, r.dest_port, r.reject_reason) for r in result[:2]] == [
-        ("203.0.113.66", "2001:db8::1", 51000, 445, None),
-        ("10.1.2.3", "10.0.0.5", None, 445, None),
-    ]
-    assert [r.reject_reason for r in result[2:]] == [
-        "invalid_time", "invalid_src_ip", "invalid_dest_ip", "invalid_src_port", "invalid_dest_port",
-        "invalid_dest_port",
-    ]
-    assert result[3].reject_detail == 'src_ip {"v":"999.1.1.1"} is not valid'
-    assert result[6].reject_detail == 'dest_port {"v":"70000"} is not valid'
+    result = with_validated_fields(_canonical(spark, rows)).select(
+        "src_ip", "dest_ip", "src_port", "dest_port", "reject_reason", "reject_detail")
+    expected = spark.createDataFrame([
+        ("203.0.113.66", "2001:db8::1", 51000, 445, None, None),
+        ("10.1.2.3", "10.0.0.5", None, 445, None, None),
+        ("1.1.1.1", "2.2.2.2", 1, 445, "invalid_time", "event time is missing or not parseable"),
+        (None, "2.2.2.2", 1, 445, "invalid_src_ip", 'src_ip {"v":"999.1.1.1"} is not valid'),
+        ("1.1.1.1", None, 1, 445, "invalid_dest_ip", 'dest_ip {"v":"host.example"} is not valid'),
+        ("1.1.1.1", "2.2.2.2", None, 445, "invalid_src_port", 'src_port {"v":"-1"} is not valid'),
+        ("1.1.1.1", "2.2.2.2", 1, None, "invalid_dest_port", 'dest_port {"v":"70000"} is not valid'),
+        ("1.1.1.1", "2.2.2.2", 1, None, "invalid_dest_port", 'dest_port {"v":"44 5"} is not valid'),
+    ], "src_ip string, dest_ip string, src_port int, dest_port int, reject_reason string, reject_detail string")
+    assert_frame_equal(result, expected, ordered=True)
 
 
 def _events(spark, rows):

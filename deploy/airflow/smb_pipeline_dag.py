@@ -32,7 +32,7 @@ except ImportError:  # Airflow 2.4+
 #   venv-pack -o dist/smb_pipeline_env.tar.gz   (a venv with pyyaml and pydantic: driver-only deps)
 APP_DIR = "/opt/smb_pipeline"
 CONFIG_FILE = f"{APP_DIR}/conf/production.yaml"  # delta_packages: false (--packages below ships Delta)
-DELTA_PACKAGE = "io.delta:delta-spark_2.13:4.0.1"  # = smb_pipeline.session.DELTA_MAVEN_PACKAGE
+DELTA_PACKAGE = "io.delta:delta-spark_2.13:4.0.1"  # = smb_pipeline.engine.session.DELTA_MAVEN_PACKAGE
 
 with DAG(
     dag_id="smb_traffic_allowed",

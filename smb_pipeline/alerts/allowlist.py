@@ -124,8 +124,3 @@ def read_allowlist(path: Path, known: tuple[str, ...]) -> tuple[AllowlistEntry, 
             raise ConfigError(f"{FIELD}: {path} line {line} (entry {label}): duplicate id (value {entry.id!r})")
         entries.append(entry)
     return tuple(entries)
-
-
-def expired_entries(entries: tuple[AllowlistEntry, ...], day: dt.date) -> list[AllowlistEntry]:
-    """Entries that no longer suppress the alerts of `day` (the run summary lists them)."""
-    return [entry for entry in entries if entry.expired_on(day)]

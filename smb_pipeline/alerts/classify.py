@@ -1,10 +1,10 @@
 """Address classes (company / special / public) and the direction of each pair.
 
-Reuses the company-subnet index of smb_pipeline.subnets (a broadcast hash join on address
+Reuses the company-subnet index of smb_pipeline.transforms.subnets (a broadcast hash join on address
 buckets, then a range check) for both the company subnets and the special-purpose ranges. The
 ranges are made disjoint first (smb_pipeline.alerts.tiling), so each address matches at most one
 row: the pairs are classified by four broadcast joins, without an aggregation or a shuffle.
-IPv4-mapped IPv6 addresses (::ffff:a.b.c.d) are keyed as IPv4 by smb_pipeline.ip, so they are
+IPv4-mapped IPv6 addresses (::ffff:a.b.c.d) are keyed as IPv4 by smb_pipeline.transforms.ip, so they are
 judged by the IPv4 ranges.
 """
 
@@ -19,8 +19,8 @@ from pyspark.sql import functions as F
 from smb_pipeline.alerts.special_ranges import SpecialRange, matched_networks
 from smb_pipeline.alerts.tiling import collapsed, disjoint_labelled
 from smb_pipeline.config import IpNetwork
-from smb_pipeline.ip import with_ip_hex
-from smb_pipeline.subnets import SubnetIndex, build_subnet_index, match_subnets
+from smb_pipeline.transforms.ip import with_ip_hex
+from smb_pipeline.transforms.subnets import SubnetIndex, build_subnet_index, match_subnets
 
 COMPANY = "company"
 SPECIAL = "special"

@@ -19,7 +19,7 @@ def _range(args: argparse.Namespace) -> tuple:
 
 
 def cmd_detect(args: argparse.Namespace) -> int:
-    from smb_pipeline.cli import start_session
+    from smb_pipeline.cli.commands import start_session
 
     config = load_config(args.config)
     start, end = _range(args)
@@ -35,8 +35,8 @@ def detect_claimed(spark, config: PipelineConfig, start, end, wait_seconds: floa
     """Claim the days (as a run does, so that a run and a detect of the same days do not race),
     then recompute their alerts; every commit carries the detect's own id."""
     from smb_pipeline.alerts.run import detect_days
-    from smb_pipeline.pipeline import days_between
-    from smb_pipeline.run_claims import RunClaims
+    from smb_pipeline.model.dates import days_between
+    from smb_pipeline.run.claims import RunClaims
     from smb_pipeline.storage import delta_io
 
     run_id = str(uuid.uuid4())
@@ -71,7 +71,7 @@ def _selection(args: argparse.Namespace) -> tuple:
 def cmd_alerts(args: argparse.Namespace) -> int:
     from smb_pipeline.alerts.export import alerts_between, alerts_since, latest_version, write_json_lines
     from smb_pipeline.alerts.schema import ALERTS_TABLE
-    from smb_pipeline.cli import start_session
+    from smb_pipeline.cli.commands import start_session
 
     config = load_config(args.config)
     start, end, since = _selection(args)
@@ -95,7 +95,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
 
 
 def add_alert_commands(commands) -> None:
-    from smb_pipeline.cli import _add_master, _examples, add_wait_argument
+    from smb_pipeline.cli.commands import _add_master, _examples, add_wait_argument
 
     detect = commands.add_parser(
         "detect", help="recompute the alerts of days from the stored pair table",

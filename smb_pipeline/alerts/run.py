@@ -21,7 +21,7 @@ from smb_pipeline.alerts.schema import ALERTS_TABLE
 from smb_pipeline.alerts.store import merge_alerts
 from smb_pipeline.config import PipelineConfig
 from smb_pipeline.errors import StorageError
-from smb_pipeline.schemas import PAIRS_TABLE
+from smb_pipeline.model.schemas import PAIRS_TABLE
 from smb_pipeline.storage import delta_io
 
 log = logging.getLogger("smb_pipeline")
@@ -34,7 +34,7 @@ def address_reference(spark: SparkSession, config: PipelineConfig):
 
 def _logged_days(spark: SparkSession, config: PipelineConfig, first: dt.date, end: dt.date) -> set[dt.date]:
     """Days a successful run processed (with or without pairs), from the run log when there is one."""
-    from smb_pipeline.runlog import STATUS_SUCCEEDED, read_runs
+    from smb_pipeline.operations.runlog import STATUS_SUCCEEDED, read_runs
 
     runs = read_runs(spark, config)
     if runs is None:

@@ -5,7 +5,7 @@ An entry matches when every key it names matches: `src` / `dest` contain the add
 destination port of the alert is in `dest_ports`, the detection is in `detections` (default all)
 and the alert's day is not after `expires`. The first matching entry, in file order, is named.
 The allowlist is a short list: each entry is an expression (range checks on the 32-hex-digit
-address keys of smb_pipeline.ip), so no join is needed.
+address keys of smb_pipeline.transforms.ip), so no join is needed.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from smb_pipeline.alerts.allowlist import AllowlistEntry, IpNetwork
-from smb_pipeline.ip import IPV4_MAPPED_PREFIX, with_ip_hex
+from smb_pipeline.transforms.ip import IPV4_MAPPED_PREFIX, with_ip_hex
 
 
 def _hex(network: IpNetwork, address: int) -> str:

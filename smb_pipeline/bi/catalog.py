@@ -21,9 +21,9 @@ from pathlib import Path
 from smb_pipeline.alerts.schema import ALERTS_TABLE
 from smb_pipeline.bi.views import LATEST_DAYS_DEFAULT, VIEWS, quote, view_query
 from smb_pipeline.config import PipelineConfig, load_config
-from smb_pipeline.schemas import PAIRS_TABLE, REJECTS_TABLE
+from smb_pipeline.model.schemas import PAIRS_TABLE, REJECTS_TABLE
 
-RUNS_TABLE = "pipeline_runs"  # smb_pipeline.runlog.RUNS_TABLE; not imported to keep this module light
+RUNS_TABLE = "pipeline_runs"  # smb_pipeline.operations.runlog.RUNS_TABLE; not imported to keep this module light
 TABLES = (PAIRS_TABLE, REJECTS_TABLE, RUNS_TABLE, ALERTS_TABLE)
 DEFAULT_DATABASE = "smb"
 
@@ -103,7 +103,7 @@ def register_catalog(spark, config: PipelineConfig, database: str, days: int = L
 
 def registration_session(config: PipelineConfig, conf: Mapping[str, str]):
     """A Hive-catalog session with Delta, for registration; Delta's jars resolved as in every run."""
-    from smb_pipeline.session import session_builder
+    from smb_pipeline.engine.session import session_builder
 
     builder = session_builder("smb_pipeline serve-sql: register", master="local[1]",
                               spark_conf={**config.spark, **conf}, delta_packages=config.delta_packages)

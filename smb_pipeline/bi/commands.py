@@ -35,7 +35,7 @@ def cmd_serve_sql(args: argparse.Namespace) -> int:
 
 def _session(config: PipelineConfig, args: argparse.Namespace, app_name: str):
     """The command line's own session start: the engine's output goes to the log file."""
-    from smb_pipeline.cli import start_session
+    from smb_pipeline.cli.commands import start_session
 
     return start_session(config, args, app_name)
 

@@ -66,7 +66,7 @@ def render(rows: Sequence[dict], fmt: str) -> str:
 def fetch_pairs(spark, config, start: dt.date, end: dt.date, top: int) -> list[dict] | None:
     """The busiest `top` pairs (all when 0) of start..end, or None when the table does not exist."""
     from smb_pipeline.bi.queries import pairs_between, read_table
-    from smb_pipeline.schemas import PAIRS_TABLE
+    from smb_pipeline.model.schemas import PAIRS_TABLE
 
     table = read_table(spark, config, PAIRS_TABLE)
     if table is None:

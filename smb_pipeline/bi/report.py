@@ -19,7 +19,7 @@ from smb_pipeline.alerts.schema import ALERTS_TABLE
 from smb_pipeline.bi import charts, queries
 from smb_pipeline.bi.catalog import RUNS_TABLE
 from smb_pipeline.config import PipelineConfig
-from smb_pipeline.schemas import PAIRS_TABLE, REJECTS_TABLE
+from smb_pipeline.model.schemas import PAIRS_TABLE, REJECTS_TABLE
 
 TOP_PAIRS = 20
 NEW_PAIRS = 50

@@ -18,7 +18,7 @@ from smb_pipeline.bi import charts, queries
 from smb_pipeline.bi.catalog import RUNS_TABLE
 from smb_pipeline.config import PipelineConfig, load_config, parse_day
 from smb_pipeline.errors import ConfigError
-from smb_pipeline.schemas import PAIRS_TABLE, REJECTS_TABLE
+from smb_pipeline.model.schemas import PAIRS_TABLE, REJECTS_TABLE
 
 DEFAULT_DAYS = 7
 
@@ -113,7 +113,7 @@ def open_review(config_path: str, start: str | None = None, end: str | None = No
                 root: str | None = None, master: str = "local[*]") -> Review:
     """Load the config (paths relative to `root`, the folder the CLI runs in; `lake` overrides
     output.path), start Spark, resolve the days."""
-    from smb_pipeline.session import build_spark_session
+    from smb_pipeline.engine.session import build_spark_session
 
     config = _load_from(root, config_path)
     if lake:

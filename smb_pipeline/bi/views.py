@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from smb_pipeline.alerts.schema import ALERTS_TABLE
-from smb_pipeline.schemas import PAIRS_TABLE, REJECTS_TABLE
+from smb_pipeline.model.schemas import PAIRS_TABLE, REJECTS_TABLE
 
 LATEST_DAYS_DEFAULT = 7
 TOP_SOURCES_DAYS = 30

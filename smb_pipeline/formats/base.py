@@ -22,7 +22,6 @@ exclusion and the aggregation are the core's job and are the same for every form
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -299,10 +298,6 @@ def any_time_to_utc(column: Column, data_type: DataType | None, timezone: str) -
         .when(has_zone, parsed)
         .otherwise(local_to_utc(parsed, timezone))
     )
-
-
-def day_literal(day: dt.date) -> Column:
-    return F.lit(day.isoformat()).cast("date")
 
 
 # IANA protocol numbers of the transports a firewall log names by number.

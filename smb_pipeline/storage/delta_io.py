@@ -14,8 +14,8 @@ from delta import exceptions as delta_exceptions
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import StructField, StructType
 
+from smb_pipeline.engine.session import DELTA_MAVEN_PACKAGE
 from smb_pipeline.errors import StorageError
-from smb_pipeline.session import DELTA_MAVEN_PACKAGE
 
 PARTITION = "event_date"
 # Every commit of a run carries its run id (Delta's commitInfo.userMetadata), so that an undo

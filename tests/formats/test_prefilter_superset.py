@@ -18,8 +18,9 @@ from pyspark.sql.types import IntegralType, StringType, StructField, StructType
 
 from smb_pipeline.formats import FORMATS
 from smb_pipeline.formats.base import FormatContext
-from smb_pipeline.pipeline import STATUS_SMB, with_status
-from smb_pipeline.validate import with_validated_fields
+from smb_pipeline.model.statuses import STATUS_SMB
+from smb_pipeline.transforms.events import with_status
+from smb_pipeline.transforms.validate import with_validated_fields
 from tests.formats import (
     test_aws_vpc_flow,
     test_checkpoint,
@@ -36,8 +37,6 @@ from tests.formats import (
 )
 from tests.formats.test_azure_nsg_flow import DDL as AZURE_DDL
 from tests.formats.test_azure_nsg_flow import FLOW, T0
-
-pytestmark = pytest.mark.spark
 
 CIM_DDL = ("_time timestamp, src_ip string, dest_ip string, src_port int, dest_port int, transport string, "
            "app string, action string")

@@ -1,6 +1,6 @@
 """The demo's month with a story: deterministic SMB events planted into the generated days.
 
-The random traffic of `smb_pipeline.generate` has findings, but none a SOC would act on. These
+The random traffic of `smb_pipeline.demo.generate` has findings, but none a SOC would act on. These
 stories are what the alerting layer exists for; each is planted on a fixed day of the demo's
 month (an offset from its first day), with fixed addresses, in the canonical rows before they
 are rendered, so every vendor archive of the demo expresses them alike:

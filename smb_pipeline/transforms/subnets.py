@@ -20,8 +20,8 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
 from smb_pipeline.config import ExcludeMode, IpNetwork
-from smb_pipeline.ip import IPV4_MAPPED_PREFIX, ip_bucket, ip_family
-from smb_pipeline.schemas import schema
+from smb_pipeline.model.schemas import schema
+from smb_pipeline.transforms.ip import IPV4_MAPPED_PREFIX, ip_bucket, ip_family
 
 MAX_BUCKET_BITS = {4: 16, 6: 32}
 MAX_INDEX_ROWS = 1 << 17

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pyspark.sql import SparkSession
 
 from smb_pipeline.config import PipelineConfig, SourceConfig
-from smb_pipeline.reader import MARGIN_DAYS, PARTITION_COLUMN
+from smb_pipeline.model.columns import MARGIN_DAYS, PARTITION_COLUMN
 from smb_pipeline.storage.files import InputFile, has_partition_folders, list_files
 
 

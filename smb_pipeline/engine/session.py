@@ -26,7 +26,7 @@ _BASE_CONF = {
     # measured 21.3 s -> 15.3 s on the 2M-row benchmark, same tables.
     "spark.sql.optimizer.canChangeCachedPlanOutputPartitioning": "true",
     # Spark's console progress bar interleaves with every other line and cannot be read in a log;
-    # the command line prints its own progress line (smb_pipeline.progress). A config may turn it on.
+    # the command line prints its own progress line (smb_pipeline.cli.progress). A config may turn it on.
     "spark.ui.showConsoleProgress": "false",
     # Partition folders are named dt=YYYY-MM-DD; keep them as dates so pruning compares dates.
     "spark.sql.sources.partitionColumnTypeInference.enabled": "true",
@@ -36,7 +36,6 @@ _BASE_CONF = {
 # The server of a Spark Connect session has its own Delta jars, extension and catalog; a client
 # asks for none of them (on Databricks, replacing spark_catalog would bypass Unity Catalog).
 _SERVER_OWNED = ("spark.jars.packages", "spark.sql.extensions", "spark.sql.catalog.spark_catalog")
-REMOTE_SCHEME = "sc://"
 
 
 def session_builder(

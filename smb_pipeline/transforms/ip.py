@@ -172,12 +172,6 @@ def with_ip_text(df: DataFrame, hex_column: str, ip_column: str) -> DataFrame:
     )
 
 
-def with_canonical_ip(df: DataFrame, text_column: str, ip_column: str) -> DataFrame:
-    """Add `ip_column`: the canonical text of the address in `text_column`, or null."""
-    hex_column = f"_{ip_column}_hex"
-    return with_ip_hex(df, text_column, hex_column).transform(with_ip_text, hex_column, ip_column).drop(hex_column)
-
-
 def ip_family(hex_col: Column) -> Column:
     """4 or 6 (IPv4-mapped IPv6 counts as 4, like its canonical text)."""
     return F.when(is_ipv4_hex(hex_col), F.lit(4)).otherwise(F.lit(6))

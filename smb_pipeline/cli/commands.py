@@ -2,7 +2,7 @@
 
 Errors a user can fix are one line on stderr: a bad config or argument exits 2, unreadable
 input exits 1, output, storage or concurrency exits 3, SIGTERM/SIGINT 143/130
-(smb_pipeline.cli_common). Spark is
+(smb_pipeline.cli.common). Spark is
 started only after the config and arguments are valid; its output goes to the log file.
 """
 
@@ -11,16 +11,15 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from smb_pipeline import __version__
-from smb_pipeline.cli_common import CommandParser, command_parser, run_handler
+from smb_pipeline.cli.common import CommandParser, command_parser, run_handler
+from smb_pipeline.cli.console import QUIET
 from smb_pipeline.config import PipelineConfig, demo_config_path, load_config, parse_day
-from smb_pipeline.console import QUIET
+from smb_pipeline.demo.stories import DEMO_DAYS
 from smb_pipeline.errors import ConfigError
-from smb_pipeline.generate_stories import DEMO_DAYS
 
 MIN_ROWS_PER_DAY = 100  # the generator's smallest day: its fixed SMB cases need room
 
@@ -70,11 +69,11 @@ def _add_master(parser: argparse.ArgumentParser) -> None:
 
 
 def start_session(config: PipelineConfig, args: argparse.Namespace, app_name: str):
-    """Start Spark with the engine's output going to the log file (smb_pipeline.console), or
+    """Start Spark with the engine's output going to the log file (smb_pipeline.cli.console), or
     connect to the Spark Connect server of --remote (or the config's spark_remote)."""
-    from smb_pipeline.console import engine_output_to_log
-    from smb_pipeline.session import build_spark_session
-    from smb_pipeline.session_remote import check_reachable
+    from smb_pipeline.cli.console import engine_output_to_log
+    from smb_pipeline.engine.remote import check_reachable
+    from smb_pipeline.engine.session import build_spark_session
 
     console = args.console
     remote, field = (args.remote, "--remote") if getattr(args, "remote", None) else (config.spark_remote,
@@ -91,7 +90,7 @@ def start_session(config: PipelineConfig, args: argparse.Namespace, app_name: st
 
 
 def _progress(spark, args: argparse.Namespace):
-    from smb_pipeline.progress import ProgressReporter, status_tracker
+    from smb_pipeline.cli.progress import ProgressReporter, status_tracker
 
     console = args.console
     return ProgressReporter(status_tracker(spark) if console.mode != QUIET else None, console.progress,
@@ -100,8 +99,8 @@ def _progress(spark, args: argparse.Namespace):
 
 def _run_and_report(spark, config: PipelineConfig, start: dt.date, end: dt.date, args: argparse.Namespace,
                     command: str, wait_seconds: float = 0.0):
-    from smb_pipeline.runlog import logged_run
-    from smb_pipeline.summary import format_summary, summary_data
+    from smb_pipeline.cli.summary import format_summary, summary_data
+    from smb_pipeline.operations.runlog import logged_run
 
     args.console.phase(f"processing {start} .. {end}: {len(config.sources)} source(s)")
     with _progress(spark, args):
@@ -120,7 +119,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
-    from smb_pipeline.backfill import backfill
+    from smb_pipeline.operations.backfill import backfill
 
     config = load_config(args.config)
     start, end = parse_day(args.start, "--start"), parse_day(args.end, "--end")
@@ -141,7 +140,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
 
 def cmd_maintain(args: argparse.Namespace) -> int:
-    from smb_pipeline.maintenance import check_retention, maintain
+    from smb_pipeline.operations.maintenance import check_retention, maintain
 
     config = load_config(args.config)
     flag = args.retention_hours is not None
@@ -169,7 +168,7 @@ def _first_demo_day(days: int, first_day: str | None) -> dt.date:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     """One cim archive in --out, or with --formats one archive per format in --out/<format>."""
-    from smb_pipeline.generate_vendors import RENDERERS, generate_vendor_archive
+    from smb_pipeline.demo.vendors import RENDERERS, generate_vendor_archive
 
     _check_days_and_rows(args.days, args.rows_per_day)
     first = _first_demo_day(args.days, args.first_day)
@@ -186,7 +185,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Generate one demo archive per source under --workdir, run the job over them, print the top pairs."""
-    from smb_pipeline.generate_vendors import generate_vendor_archive
+    from smb_pipeline.demo.vendors import generate_vendor_archive
     from smb_pipeline.storage.delta_io import read_table
 
     _check_days_and_rows(args.days, args.rows_per_day)
@@ -227,7 +226,7 @@ def demo_run_config(config_file: str | None, workdir: Path, first: dt.date) -> P
     allowlist is copied to the workdir with the expiry dates moved into the demo's month."""
     from smb_pipeline.alerts.allowlist import read_allowlist
     from smb_pipeline.alerts.settings import DETECTIONS
-    from smb_pipeline.generate_stories import write_demo_allowlist
+    from smb_pipeline.demo.stories import write_demo_allowlist
 
     config = load_config(config_file or demo_config_path())
     sources = [s.model_copy(update={"path": str(workdir / "archive" / s.name)}) for s in config.sources]
@@ -334,7 +333,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_generate(commands) -> None:
-    from smb_pipeline.generate_vendors import RENDERERS
+    from smb_pipeline.demo.vendors import RENDERERS
 
     formats = ", ".join(["cim", *RENDERERS])
     generate = commands.add_parser(
@@ -385,7 +384,3 @@ def job_main(argv: Sequence[str] | None = None) -> int:
     args.master = None
     args.command = "run"
     return run_handler(cmd_run, args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -19,7 +19,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from smb_pipeline.console import DEFAULT_LOG_FILE, NORMAL, QUIET, VERBOSE, Console, console_logging
+from smb_pipeline.cli.console import DEFAULT_LOG_FILE, NORMAL, QUIET, VERBOSE, Console, console_logging
 from smb_pipeline.errors import ConfigError, InputError, RunTerminated, StorageError
 
 EXIT_INPUT = 1

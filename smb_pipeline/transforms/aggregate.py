@@ -5,7 +5,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from smb_pipeline.schemas import PAIRS_SCHEMA
+from smb_pipeline.model.schemas import PAIRS_SCHEMA
 
 
 def _sorted_set(column: str | F.Column) -> F.Column:

@@ -13,7 +13,7 @@ from pyspark.sql import SparkSession
 from smb_pipeline.alerts.schema import ALERTS_TABLE
 from smb_pipeline.config import PipelineConfig
 from smb_pipeline.errors import ConfigError
-from smb_pipeline.schemas import PAIRS_TABLE, REJECTS_TABLE
+from smb_pipeline.model.schemas import PAIRS_TABLE, REJECTS_TABLE
 from smb_pipeline.storage.delta_io import PARTITION, days_predicate, is_delta_table
 from smb_pipeline.storage.upkeep import active_files, files_on_storage, optimize_zorder, vacuum
 

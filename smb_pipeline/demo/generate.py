@@ -157,7 +157,7 @@ def write_archive(out: str | Path, schema: pa.Schema, render: Renderer, days: in
     """Draw each day's demo events, render each into zero or more rows of a layout, and write
     `out/dt=YYYY-MM-DD/part-00000.parquet`. Returns the events the archive expresses (those
     rendered into at least one row), for tests to compute expectations from. `plant(day, offset)`
-    adds fixed events to a day (the demo's stories, smb_pipeline.generate_stories)."""
+    adds fixed events to a day (the demo's stories, smb_pipeline.demo.stories)."""
     if days < 1 or rows_per_day < 100:
         raise ValueError("generate needs at least 1 day and 100 rows per day")
     rng = random.Random(f"{seed}{rng_key}")
@@ -186,9 +186,3 @@ def generate_cim_archive(out: str | Path, days: int, rows_per_day: int, seed: in
     first = first_day or (dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=days))
     write_archive(out, CIM_SCHEMA, _as_cim, days, rows_per_day, seed, first)
     return [first + dt.timedelta(days=offset) for offset in range(days)]
-
-
-def write_subnet_file(path: str | Path) -> None:
-    """The demo's company subnets, as a subnets file."""
-    lines = ["# Company-owned subnets of the demo (one CIDR per line)", *list(COMPANY_SUBNETS)]
-    Path(path).write_text("\n".join(lines) + "\n")

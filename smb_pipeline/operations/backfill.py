@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pyspark.sql import SparkSession
 
 from smb_pipeline.config import PipelineConfig
-from smb_pipeline.fingerprint import DayInputs, inputs_for_days
-from smb_pipeline.pipeline import days_between
-from smb_pipeline.runlog import config_hash, last_success_fingerprints, logged_run
+from smb_pipeline.model.dates import days_between
+from smb_pipeline.operations.fingerprint import DayInputs, inputs_for_days
+from smb_pipeline.operations.runlog import config_hash, last_success_fingerprints, logged_run
 
 log = logging.getLogger("smb_pipeline")
 

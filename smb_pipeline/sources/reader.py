@@ -32,14 +32,10 @@ from pyspark.sql.types import StringType, StructField, StructType
 from smb_pipeline.config import SourceConfig
 from smb_pipeline.errors import InputError
 from smb_pipeline.formats import FORMATS
-from smb_pipeline.formats.base import Fields, SourceFormat, day_literal
+from smb_pipeline.formats.base import Fields, SourceFormat
+from smb_pipeline.model.columns import FILE_COLUMN, FOLDER_DAY_COLUMN, MARGIN_DAYS, PARTITION_COLUMN
+from smb_pipeline.model.dates import day_literal
 
-PARTITION_COLUMN = "dt"
-FILE_COLUMN = "_file"
-FOLDER_DAY_COLUMN = "_folder_day"
-# The columns a required field was looked up under, for rows of a file that lacks it; null otherwise.
-MISSING_COLUMN = "_missing_column"
-MARGIN_DAYS = 1
 # Footers are read by concurrent small Spark jobs; more threads than this only queue.
 FOOTER_THREADS = 8
 # A glob no data file matches: reads a folder's schema-less, empty frame without listing it twice.

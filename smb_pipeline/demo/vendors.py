@@ -24,8 +24,8 @@ from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 
-from smb_pipeline.generate import CIM_SCHEMA, write_archive
-from smb_pipeline.generate_stories import story_events
+from smb_pipeline.demo.generate import CIM_SCHEMA, write_archive
+from smb_pipeline.demo.stories import story_events
 
 Row = dict
 Renderer = Callable[[Row, random.Random, "_Session"], list[Row]]
@@ -258,7 +258,7 @@ RENDERERS: dict[str, tuple[pa.Schema, Renderer]] = {
 def generate_vendor_archive(out: str | Path, fmt: str, days: int, rows_per_day: int, seed: int,
                             first_day: dt.date, stories: bool = False) -> list[Row]:
     """Write one source's `dt=` folders in `fmt`; return the canonical events it expresses.
-    With `stories`, the demo's planted stories (smb_pipeline.generate_stories) are among them."""
+    With `stories`, the demo's planted stories (smb_pipeline.demo.stories) are among them."""
     plant = story_events if stories else None
     if fmt == "cim":
         return write_archive(out, CIM_SCHEMA, lambda row, rng: [row], days, rows_per_day, seed, first_day,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column
 from pyspark.sql import functions as F
 
 
@@ -25,10 +25,3 @@ def is_smb(dest_port: Column, app: Column, ports: Iterable[int], apps: Iterable[
 def is_allowed_smb(df_action: Column, session_key: Column, dest_port: Column, app: Column,
                    ports: Iterable[int], apps: Iterable[str]) -> Column:
     return F.coalesce(is_allowed(df_action, session_key), F.lit(False)) & is_smb(dest_port, app, ports, apps)
-
-
-def filter_allowed_smb(df: DataFrame, ports: Iterable[int], apps: Iterable[str]) -> DataFrame:
-    """Keep canonical events that are allowed SMB."""
-    return df.filter(
-        is_allowed_smb(F.col("action"), F.col("session_key"), F.col("dest_port"), F.col("app"), ports, apps)
-    )

@@ -7,11 +7,12 @@ it to the rejects table.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from smb_pipeline.codegen import end_codegen_stage
-from smb_pipeline.ip import with_ip_hex, with_ip_text
+from smb_pipeline.transforms.ip import with_ip_hex, with_ip_text
 
 _PORT_TEXT = r"^\d{1,5}$"
 
@@ -24,14 +25,18 @@ def _detail(column: str) -> Column:
     return F.format_string(f"{column} %s is not valid", F.to_json(F.struct(F.col(f"_raw_{column}").alias("v"))))
 
 
-def with_validated_fields(df: DataFrame) -> DataFrame:
+def _unchanged(df: DataFrame) -> DataFrame:
+    return df
+
+
+def with_validated_fields(df: DataFrame, stage_end: Callable[[DataFrame], DataFrame] = _unchanged) -> DataFrame:
     """Canonicalize `src_ip`, `dest_ip` and ports; add `reject_reason` / `reject_detail` (null when valid).
 
     Also keeps `src_ip_hex` / `dest_ip_hex` (128-bit keys) for the company-subnet join.
 
-    Each address step is a generated-code stage of its own (`end_codegen_stage`), small enough
-    for the JIT to compile. Filter the rows before calling this: filters are not moved across
-    those stage ends.
+    `stage_end` is applied after each address step: the run passes the engine's generated-code
+    stage end (`run.staging`), so that each step is small enough for the JIT; it does not change
+    the result.
     """
     checked = (
         df.withColumnRenamed("src_ip", "_raw_src_ip")
@@ -39,9 +44,9 @@ def with_validated_fields(df: DataFrame) -> DataFrame:
         .withColumnRenamed("src_port", "_raw_src_port")
         .withColumnRenamed("dest_port", "_raw_dest_port")
         .transform(with_ip_hex, "_raw_src_ip", "src_ip_hex")
-        .transform(end_codegen_stage)
+        .transform(stage_end)
         .transform(with_ip_hex, "_raw_dest_ip", "dest_ip_hex")
-        .transform(end_codegen_stage)
+        .transform(stage_end)
     )
     src_port_ok = F.col("_raw_src_port").isNull() | _valid_port(F.col("_raw_src_port"))
     dest_port_ok = F.col("_raw_dest_port").isNull() | _valid_port(F.col("_raw_dest_port"))
@@ -61,7 +66,7 @@ def with_validated_fields(df: DataFrame) -> DataFrame:
         checked.withColumn("reject_reason", reason)
         .withColumn("reject_detail", detail)
         .transform(with_ip_text, "src_ip_hex", "src_ip")
-        .transform(end_codegen_stage)
+        .transform(stage_end)
         .transform(with_ip_text, "dest_ip_hex", "dest_ip")
         .withColumn("src_port", F.when(src_port_ok, F.col("_raw_src_port").cast("int")))
         .withColumn("dest_port", F.when(dest_port_ok, F.col("_raw_dest_port").cast("int")))

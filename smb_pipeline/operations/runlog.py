@@ -31,10 +31,13 @@ from pyspark.sql.types import (
 from smb_pipeline import __version__
 from smb_pipeline.config import PipelineConfig
 from smb_pipeline.errors import RunTerminated
-from smb_pipeline.fingerprint import DayInputs, inputs_for_days
-from smb_pipeline.pipeline import RunControl, RunResult, SourceCounts, days_between, run_pipeline
-from smb_pipeline.run_claims import Claim, RunClaims, utc_now
-from smb_pipeline.run_signals import StopSignals
+from smb_pipeline.model.dates import days_between
+from smb_pipeline.model.results import RunResult, SourceCounts
+from smb_pipeline.operations.fingerprint import DayInputs, inputs_for_days
+from smb_pipeline.run.claims import Claim, RunClaims, utc_now
+from smb_pipeline.run.pipeline import run_pipeline
+from smb_pipeline.run.signals import StopSignals
+from smb_pipeline.run.writes import RunControl
 from smb_pipeline.storage import delta_io
 
 RUNS_TABLE = "pipeline_runs"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from smb_pipeline.alerts import report as alerts_report
-from smb_pipeline.pipeline import RunResult, SourceCounts
+from smb_pipeline.model.results import RunResult, SourceCounts
 
 _COLUMNS = SourceCounts.COUNTERS
 

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from smb_pipeline.console import PROGRESS_AFTER_SECONDS, duration
+from smb_pipeline.cli.console import PROGRESS_AFTER_SECONDS, duration
 
 POLL_SECONDS = 1.0
 REPORT_EVERY_SECONDS = 5.0

@@ -1,0 +1,1 @@
+"""Demo-data generators: deterministic archives with planted SMB stories (not used by a production run)."""

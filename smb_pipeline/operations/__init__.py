@@ -1,0 +1,1 @@
+"""Operating the lake over time: the run log, backfill, maintenance, input fingerprints."""

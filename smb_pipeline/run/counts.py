@@ -1,0 +1,82 @@
+"""The run's accounting: every row read ends up in exactly one count, or the run stops.
+
+Counts come from two places: the census (a narrow scan of every row: rows read and prefilter
+survivors per day) and the staged rows (status per row, rows kept after the exclusion).
+Both are a few grouped rows per source and day, so bringing them to the driver is cheap.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from pyspark.sql import DataFrame
+
+from smb_pipeline.config import PipelineConfig
+from smb_pipeline.model.results import SourceCounts
+from smb_pipeline.model.statuses import STATUS_NOT_SMB, STATUS_REJECTED, STATUS_SMB
+from smb_pipeline.run.staging import census, format_context, union_all
+from smb_pipeline.sources.reader import SourceArchive, reading_inputs
+
+
+def collect_counts(frame: DataFrame) -> dict[tuple, int]:
+    """Grouped counts brought to the driver: a few rows per source, day and status, never events."""
+    return {tuple(row[:-1]): row[-1] for row in frame.collect()}
+
+
+def count_rows(archives: Sequence[SourceArchive], config: PipelineConfig, start: dt.date,
+               end: dt.date) -> dict[tuple, int]:
+    """Census of every source in one job: (source, day, 'rows' | 'candidates' | 'implausible') -> count,
+    where 'implausible' counts the rows with an implausible time that the prefilter drops."""
+    census_all = union_all([census(archive, format_context(archive, config), start, end) for archive in archives])
+    counts: dict[tuple, int] = {}
+    with reading_inputs(archives):
+        rows = census_all.collect()
+    for row in rows:
+        if row.event_date is None:  # rows of other days
+            continue
+        counts[(row.source, row.event_date, "rows")] = row.rows_read
+        counts[(row.source, row.event_date, "candidates")] = row.candidates
+        counts[(row.source, row.event_date, "implausible")] = row.implausible_others
+    return counts
+
+
+def summarize_counts(
+    census_rows: dict[tuple, int],
+    status_rows: dict[tuple, int],
+    kept_rows: dict[tuple, int],
+    sources: Sequence[str],
+    days: Sequence[dt.date],
+) -> dict[dt.date, list[SourceCounts]]:
+    """Per day and source: census (rows read, prefilter survivors) + statuses + kept rows.
+
+    Survivors counted by the narrow census scan must equal the rows the main flow
+    classified; a difference means a normalizer lost rows, and the run stops.
+    """
+    daily: dict[dt.date, list[SourceCounts]] = {}
+    for day in days:
+        daily[day] = []
+        for name in sources:
+            smb = status_rows.get((name, day, STATUS_SMB), 0)
+            kept = kept_rows.get((name, day), 0)
+            staged = sum(status_rows.get((name, day, status), 0)
+                         for status in (STATUS_SMB, STATUS_NOT_SMB, STATUS_REJECTED))
+            read = census_rows.get((name, day, "rows"), 0)
+            # Rows the prefilter drops but the main flow stages: their time is implausible.
+            candidates = census_rows.get((name, day, "candidates"), 0) + census_rows.get((name, day, "implausible"), 0)
+            if candidates != staged:
+                raise RuntimeError(
+                    f"source {name!r}, {day}: {candidates} rows passed the prefilter but {staged} were "
+                    "classified; this is a bug in the format's normalizer (rows would be lost)"
+                )
+            daily[day].append(
+                SourceCounts(
+                    source=name,
+                    rows_read=read,
+                    not_allowed_smb=read - candidates + status_rows.get((name, day, STATUS_NOT_SMB), 0),
+                    rejected=status_rows.get((name, day, STATUS_REJECTED), 0),
+                    excluded=smb - kept,
+                    aggregated=kept,
+                )
+            )
+    return daily

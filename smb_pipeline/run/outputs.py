@@ -1,0 +1,98 @@
+"""What a run writes, computed but not yet written: the pairs, the rejects and the counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from smb_pipeline.alerts.classify import with_direction
+from smb_pipeline.alerts.run import address_reference
+from smb_pipeline.config import PipelineConfig
+from smb_pipeline.model.dates import days_between
+from smb_pipeline.model.results import SourceCounts
+from smb_pipeline.model.statuses import STATUS_SMB
+from smb_pipeline.run.counts import collect_counts, count_rows, summarize_counts
+from smb_pipeline.run.staging import stage_events
+from smb_pipeline.sources.reader import SourceArchive, read_source, reading_inputs
+from smb_pipeline.storage import delta_io
+from smb_pipeline.transforms.aggregate import aggregate_daily_pairs
+from smb_pipeline.transforms.events import rejects_table
+from smb_pipeline.transforms.subnets import build_subnet_index, exclude_company_traffic
+
+log = logging.getLogger("smb_pipeline")
+
+
+@dataclass
+class RunOutputs:
+    """What a run writes, computed but not yet written, and the caches behind it."""
+
+    pairs: DataFrame
+    rejects: DataFrame
+    daily: dict[dt.date, list[SourceCounts]]
+    cached: list[DataFrame]
+    files_skipped: list[str] = field(default_factory=list)
+    no_data: list[str] = field(default_factory=list)
+
+    def release(self) -> None:
+        for frame in self.cached:
+            frame.unpersist()
+
+
+def read_sources(spark: SparkSession, config: PipelineConfig, start: dt.date, end: dt.date) -> list[SourceArchive]:
+    """Every configured source's archive for the window, with a warning per source without data
+    and per file skipped as unreadable."""
+    archives = [read_source(spark, source, start, end) for source in config.sources]
+    for archive in archives:
+        if archive.no_data:
+            log.warning("source %r: no files in the read window (no_data); its counts are zero", archive.config.name)
+        for path in archive.files_skipped:
+            log.warning("source %r: skipped unreadable file %s (on_corrupt_file: skip)", archive.config.name, path)
+    return archives
+
+
+def build_outputs(spark: SparkSession, config: PipelineConfig, start: dt.date, end: dt.date) -> RunOutputs:
+    """Compute the pair table, the rejects and the counts of a run, without writing anything.
+
+    The staged survivors and the rows kept after the company exclusion are persisted: each
+    feeds both a count and a table, and neither should be computed twice. The caller
+    releases them (`RunOutputs.release`) after writing.
+    """
+    index = build_subnet_index(spark, config.company_subnets)
+    archives = read_sources(spark, config, start, end)
+    log.info("counting rows of %d source(s) for %s..%s", len(archives), start, end)
+    census_rows = count_rows(archives, config, start, end)
+
+    log.info("normalizing, validating and filtering prefilter survivors")
+    cached: list[DataFrame] = []
+    try:
+        implausible = {source for (source, _, kind), n in census_rows.items() if kind == "implausible" and n}
+        staged = _persisted(stage_events(archives, config, start, end, implausible), cached)
+        with reading_inputs(archives):
+            status_rows = collect_counts(staged.groupBy("source", "event_date", "status").count())
+        smb_events = staged.filter(F.col("status") == STATUS_SMB)
+        kept = _persisted(exclude_company_traffic(smb_events, index, config.exclude_company), cached)
+        kept_rows = collect_counts(kept.groupBy("source", "event_date").count())
+        daily = summarize_counts(census_rows, status_rows, kept_rows, [s.name for s in config.sources],
+                                 days_between(start, end))
+        # Grouping within day partitions lets the writer's one-file-per-day repartition reuse
+        # this shuffle: one shuffle of the few kept rows instead of two.
+        pairs = aggregate_daily_pairs(kept.repartition(delta_io.PARTITION))
+        pairs = with_direction(pairs, address_reference(spark, config))
+        skipped = [path for archive in archives for path in archive.files_skipped]
+        no_data = [archive.config.name for archive in archives if archive.no_data]
+        return RunOutputs(pairs, rejects_table(staged), daily, cached, skipped, no_data)
+    except BaseException:
+        for frame in cached:
+            frame.unpersist()
+        raise
+
+
+def _persisted(frame: DataFrame, cached: list[DataFrame]) -> DataFrame:
+    """Persist `frame` and remember it in `cached`, so that whoever owns the list can release it."""
+    cached.append(frame.persist(StorageLevel.MEMORY_AND_DISK))
+    return frame

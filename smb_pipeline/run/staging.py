@@ -1,0 +1,160 @@
+"""From a source's archive to its staged rows: census, prefilter, normalize, date, validate, classify.
+
+This is where a row's path is wired, one source and one schema group at a time; the steps
+themselves are the formats' normalizers and the pure transforms of `smb_pipeline.transforms`.
+
+Engine-specific measures live here and nowhere else: generated-code stage ends
+(`engine.codegen.end_codegen_stage`), so that the JIT compiles the scan's loop and each
+validation step on their own. They change how fast a plan runs, never what it computes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Sequence
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from smb_pipeline.config import PipelineConfig
+from smb_pipeline.engine.codegen import end_codegen_stage
+from smb_pipeline.formats.base import FormatContext
+from smb_pipeline.model.columns import (
+    CANDIDATE_COLUMN,
+    FILE_COLUMN,
+    FOLDER_DAY_COLUMN,
+    IMPLAUSIBLE_COLUMN,
+    MISSING_COLUMN,
+    RAW_COLUMN,
+)
+from smb_pipeline.model.dates import day_literal
+from smb_pipeline.model.statuses import STATUS_REJECTED
+from smb_pipeline.sources.reader import FileGroup, SourceArchive, with_file_column
+from smb_pipeline.transforms.events import filter_days, with_event_date, with_input_rejects, with_status
+from smb_pipeline.transforms.validate import with_validated_fields
+
+
+def format_context(archive: SourceArchive, config: PipelineConfig) -> FormatContext:
+    """What the source's normalizer needs: its name, time zone and SMB ports and app ids."""
+    return FormatContext(
+        source=archive.config.name,
+        timezone=archive.config.timezone,
+        smb_ports=config.smb.ports,
+        smb_apps=tuple(sorted(set(config.smb.apps) | archive.format.smb_apps)),
+    )
+
+
+def group_prefilter(archive: SourceArchive, group: FileGroup, context: FormatContext) -> Column:
+    """The format's prefilter; every row of files that lack a required column passes, so that
+    the main flow rejects them (`missing_column`) instead of counting them as not SMB."""
+    if group.missing:
+        return F.lit(True)
+    return archive.format.prefilter(group.fields, context)
+
+
+def union_all(frames: Sequence[DataFrame]) -> DataFrame:
+    """The frames as one, matched by column name."""
+    union = frames[0]
+    for frame in frames[1:]:
+        union = union.unionByName(frame)
+    return union
+
+
+def census(archive: SourceArchive, context: FormatContext, start: dt.date, end: dt.date) -> DataFrame:
+    """Rows per requested owning day and how many pass the cheap prefilter, from a narrow scan.
+
+    Only the time and prefilter columns are decoded: Spark prunes every other column of
+    the normalizer's output. Rows of other days form one group with a null day, which the
+    caller drops. A filter on the day would be pushed below the normalization, copying the
+    event-time parsing into the filter: text times would be parsed three times per row.
+    Each schema group is normalized with its own fields; the groups are unioned after.
+    """
+    frames = []
+    for group in archive.groups:
+        flagged = group.frame.withColumn(CANDIDATE_COLUMN, group_prefilter(archive, group, context))
+        frames.append(archive.format.normalize(flagged, group.fields, context, (CANDIDATE_COLUMN, FOLDER_DAY_COLUMN)))
+    dated = with_event_date(union_all(frames), start)
+    in_days = F.col("event_date").between(day_literal(start), day_literal(end))
+    requested_day = F.when(in_days, F.col("event_date")).alias("event_date")
+    return dated.groupBy(F.lit(context.source).alias("source"), requested_day).agg(
+        F.count(F.lit(1)).alias("rows_read"),
+        F.count(F.when(F.col(CANDIDATE_COLUMN), 1)).alias("candidates"),
+        F.count(F.when(~F.col(CANDIDATE_COLUMN) & F.col(IMPLAUSIBLE_COLUMN), 1)).alias("implausible_others"),
+    )
+
+
+def prefilter_survivors(archive: SourceArchive, group: FileGroup, context: FormatContext) -> DataFrame:
+    """The rows that can be allowed SMB, in the vendor's own columns (pushed to Parquet where exact).
+
+    The scan's generated code ends at the filter, so that the JIT compiles the loop that
+    decodes every row on its own, without the normalization and validation code of the few
+    survivors (docs/performance.md: 6.0 s -> 2.4 s at 10M rows, warm).
+    """
+    survivors = group.frame.filter(group_prefilter(archive, group, context))
+    return end_codegen_stage(with_file_column(survivors))
+
+
+def _normalized_group(archive: SourceArchive, group: FileGroup, context: FormatContext, rows: DataFrame,
+                      keep: tuple[str, ...] = ()) -> DataFrame:
+    """`rows` of one schema group (with their file column) in canonical form, each with its raw
+    row as JSON, its file and the required column its file lacks (null when none), and `keep`."""
+    raw = F.to_json(F.struct(*[F.col(f"`{name}`") for name in group.raw_columns]))
+    missing = F.lit(", ".join(group.missing) if group.missing else None).cast("string")
+    with_raw = rows.withColumn(RAW_COLUMN, raw).withColumn(MISSING_COLUMN, missing)
+    return archive.format.normalize(
+        with_raw, group.fields, context, (*keep, RAW_COLUMN, FILE_COLUMN, FOLDER_DAY_COLUMN, MISSING_COLUMN))
+
+
+def _of_source(frames: Sequence[DataFrame], archive: SourceArchive, context: FormatContext) -> DataFrame:
+    """The schema groups' frames as one, tagged with the source and its format."""
+    return union_all(frames).withColumn("source", F.lit(context.source)).withColumn(
+        "vendor_product", F.lit(archive.format.name)
+    )
+
+
+def canonical_candidates(archive: SourceArchive, context: FormatContext) -> DataFrame:
+    """Prefilter survivors in canonical form (`_normalized_group`); one normalization per schema group."""
+    frames = [_normalized_group(archive, group, context, prefilter_survivors(archive, group, context))
+              for group in archive.groups]
+    return _of_source(frames, archive, context)
+
+
+def implausible_others(archive: SourceArchive, context: FormatContext, start: dt.date) -> DataFrame:
+    """Rows the prefilter drops whose event time is implausible, in the shape of
+    `canonical_candidates`: they are rejected (`implausible_time`), not counted as not SMB.
+
+    Only read for a source whose census found such rows: a second scan of its window, which
+    normalizes every row to find them, for what is rare in a healthy archive.
+    """
+    frames = []
+    for group in archive.groups:  # a group missing a column has every row a candidate: none here
+        flagged = with_file_column(group.frame.withColumn(CANDIDATE_COLUMN, group_prefilter(archive, group, context)))
+        dated = with_event_date(_normalized_group(archive, group, context, flagged, (CANDIDATE_COLUMN,)), start)
+        others = dated.filter(~F.col(CANDIDATE_COLUMN) & F.col(IMPLAUSIBLE_COLUMN))
+        frames.append(others.drop(CANDIDATE_COLUMN, IMPLAUSIBLE_COLUMN, "event_date"))
+    return _of_source(frames, archive, context)
+
+
+def stage_events(archives: Sequence[SourceArchive], config: PipelineConfig, start: dt.date,
+                 end: dt.date, implausible_sources: Collection[str] = ()) -> DataFrame:
+    """All sources' candidates of the requested days, validated, each with a status.
+
+    `implausible_sources`: sources whose census found rows with an implausible time that the
+    prefilter drops; those rows are staged too (and rejected).
+    """
+    frames = []
+    for archive in archives:
+        context = format_context(archive, config)
+        candidates = canonical_candidates(archive, context)
+        if context.source in implausible_sources:
+            candidates = candidates.unionByName(implausible_others(archive, context, start))
+        # Normalization ends its generated code here, and so does each validation step, so that
+        # each gets a method small enough for the JIT. The days are filtered after it, so that
+        # the filter reads the event day rather than a copy of the event-time parsing, and
+        # before validation, since filters are not moved across stage ends.
+        normalized = end_codegen_stage(with_event_date(candidates, start))
+        validated = with_validated_fields(filter_days(normalized, start, end), stage_end=end_codegen_stage)
+        staged = with_status(with_input_rejects(validated), config.smb.ports, context.smb_apps)
+        # Only a rejected row needs its raw JSON: the persisted frame keeps it for those alone.
+        frames.append(staged.withColumn(RAW_COLUMN, F.when(F.col("status") == STATUS_REJECTED, F.col(RAW_COLUMN))))
+    return union_all(frames)

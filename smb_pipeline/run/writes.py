@@ -1,0 +1,76 @@
+"""Writing a run's days into its tables: all of them or none, and never another run's commit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+
+from pyspark.sql import DataFrame, SparkSession
+
+from smb_pipeline.alerts.schema import ALERTS_TABLE
+from smb_pipeline.config import PipelineConfig
+from smb_pipeline.model.schemas import PAIRS_TABLE, REJECTS_TABLE
+from smb_pipeline.storage import delta_io
+
+log = logging.getLogger("smb_pipeline")
+
+
+@dataclass
+class RunControl:
+    """How the caller steers a run: the id every commit of the run carries (so that an undo
+    finds the run's own commits), and `checkpoint(stage)`, called at each safe point, which
+    raises to stop the run there (signals, a lost claim)."""
+
+    run_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    checkpoint: Callable[[str], None] = lambda stage: None
+    protected: Callable[[], AbstractContextManager] = nullcontext
+
+
+def write_outputs(
+    spark: SparkSession, config: PipelineConfig, start: dt.date, end: dt.date, pairs: DataFrame, rejects: DataFrame,
+    control: RunControl | None = None, alerts_step: Callable[[], int | None] | None = None,
+) -> dict[str, int]:
+    """Replace the run's days in both tables (and, with `alerts_step`, in smb_alerts), or in none.
+
+    A failure (or a stop at the safe points between the commits) is undone by a
+    compensating commit per table the run committed to: only the run's days, rewritten as
+    they were before its commit; other runs' commits on other days stay.
+    """
+    control = control or RunControl()
+    tables = {name: config.output.table_path(name) for name in (PAIRS_TABLE, REJECTS_TABLE)}
+    if alerts_step is not None:
+        tables[ALERTS_TABLE] = config.output.table_path(ALERTS_TABLE)
+    versions: dict[str, int] = {}
+    with delta_io.commits_tagged(spark, control.run_id):
+        try:
+            control.checkpoint("before_commits")
+            versions[PAIRS_TABLE] = _write_pairs(spark, pairs, tables[PAIRS_TABLE], start, end)
+            control.checkpoint("between_commits")
+            versions[REJECTS_TABLE] = delta_io.replace_days(rejects, tables[REJECTS_TABLE], start, end)
+            if alerts_step is not None:
+                control.checkpoint("before_alerts")
+                alerts_version = alerts_step()
+                if alerts_version is not None:
+                    versions[ALERTS_TABLE] = alerts_version
+        except BaseException:
+            log.error("write failed or stopped; undoing this run's days %s..%s", start, end)
+            with control.protected():
+                for path in tables.values():
+                    delta_io.undo_days(spark, path, control.run_id, start, end)
+            raise
+    if config.output.database:
+        for name, path in tables.items():
+            delta_io.register_table(spark, config.output.database, name, path)
+    return versions
+
+
+def _write_pairs(spark: SparkSession, pairs: DataFrame, path: str, start: dt.date, end: dt.date) -> int:
+    """The pair table has its change data feed on: set on an existing table before the run's
+    commit (so the undo of the run still finds its data commit last), or at creation."""
+    if delta_io.enable_change_feed(spark, path):
+        return delta_io.replace_days(pairs, path, start, end)
+    return delta_io.replace_days(pairs, path, start, end, options={delta_io.CHANGE_FEED: "true"})

@@ -1,0 +1,1 @@
+"""The input edge: reading firewall-log archives (files, schema groups, input errors)."""
