@@ -13,7 +13,7 @@ import datetime as dt
 import pytest
 from deltalake import DeltaTable
 
-from smb_pipeline.cli.commands import demo_run_config
+from smb_pipeline.cli.demo_commands import demo_run_config
 from smb_pipeline.demo import stories as story
 from smb_pipeline.demo.vendors import generate_vendor_archive
 from smb_pipeline.run.pipeline import run_pipeline

@@ -37,12 +37,12 @@ def detect_claimed(spark, config: PipelineConfig, start, end, wait_seconds: floa
     from smb_pipeline.alerts.run import detect_days
     from smb_pipeline.model.dates import days_between
     from smb_pipeline.run.claims import RunClaims
-    from smb_pipeline.storage import delta_io
+    from smb_pipeline.storage import commits
 
     run_id = str(uuid.uuid4())
     claims = RunClaims(spark, config.output.path, run_id, "detect", days_between(start, end),
                        config.output.claim_lease_seconds)
-    with delta_io.commits_tagged(spark, run_id):
+    with commits.commits_tagged(spark, run_id):
         claims.acquire(wait_seconds)
         try:
             return detect_days(spark, config, start, end)
@@ -95,17 +95,17 @@ def cmd_alerts(args: argparse.Namespace) -> int:
 
 
 def add_alert_commands(commands) -> None:
-    from smb_pipeline.cli.commands import _add_master, _examples, add_wait_argument
+    from smb_pipeline.cli.commands import add_session_arguments, add_wait_argument, examples_epilog
 
     detect = commands.add_parser(
         "detect", help="recompute the alerts of days from the stored pair table",
         description="Recompute the alerts of --start..--end from smb_allowed_daily (after an allowlist change or "
                     "a backfill of older days); replaces those days' alerts in smb_alerts, idempotently.",
-        epilog=_examples("smb-pipeline detect --config conf/example.yaml --start 2026-11-01 --end 2026-11-30"))
+        epilog=examples_epilog("smb-pipeline detect --config conf/example.yaml --start 2026-11-01 --end 2026-11-30"))
     detect.add_argument("--config", required=True, metavar="FILE", help="YAML configuration file")
     detect.add_argument("--start", required=True, metavar="DAY", help="first UTC day YYYY-MM-DD")
     detect.add_argument("--end", required=True, metavar="DAY", help="last UTC day YYYY-MM-DD")
-    _add_master(detect)
+    add_session_arguments(detect)
     add_wait_argument(detect)
     detect.set_defaults(handler=cmd_detect)
 
@@ -114,7 +114,7 @@ def add_alert_commands(commands) -> None:
         description="Write alerts from smb_alerts as JSON lines, one object per alert with every column. With "
                     "--since-version, only alerts inserted or changed after that version (the change feed); the "
                     "latest version is printed on stderr so that the next call can resume from it.",
-        epilog=_examples("smb-pipeline alerts --config C --date 2026-11-27",
+        epilog=examples_epilog("smb-pipeline alerts --config C --date 2026-11-27",
                          "smb-pipeline alerts --config C --start 2026-11-01 --end 2026-11-30 --out nov.jsonl",
                          "smb-pipeline alerts --config C --since-version 41 --include-suppressed"))
     alerts.add_argument("--config", required=True, metavar="FILE", help="YAML configuration file")
@@ -125,5 +125,5 @@ def add_alert_commands(commands) -> None:
                         help="alerts inserted or changed after version V of smb_alerts")
     alerts.add_argument("--include-suppressed", action="store_true", help="also alerts the allowlist suppressed")
     alerts.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout")
-    _add_master(alerts)
+    add_session_arguments(alerts)
     alerts.set_defaults(handler=cmd_alerts)
