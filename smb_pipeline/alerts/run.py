@@ -22,7 +22,7 @@ from smb_pipeline.alerts.store import merge_alerts
 from smb_pipeline.config import PipelineConfig
 from smb_pipeline.errors import StorageError
 from smb_pipeline.model.schemas import PAIRS_TABLE
-from smb_pipeline.storage import delta_io
+from smb_pipeline.storage import delta_io, registration
 
 log = logging.getLogger("smb_pipeline")
 
@@ -97,6 +97,6 @@ def detect_days(spark: SparkSession, config: PipelineConfig, start: dt.date, end
     finally:
         alerts.unpersist()
     if config.output.database:
-        delta_io.register_table(spark, config.output.database, ALERTS_TABLE, path)
+        registration.register_table(spark, config.output.database, ALERTS_TABLE, path)
     expired = [(e.id, e.expires) for e in config.alerts.allowlist_entries if e.expires and e.expires < end]
     return AlertsReport(start, end, counts, plan.inactive, plan.warming, expired, version, path)

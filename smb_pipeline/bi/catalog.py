@@ -76,18 +76,18 @@ def register_catalog(spark, config: PipelineConfig, database: str, days: int = L
 
     `exists(path) -> bool` tells whether a Delta table is there (default: Delta's own check).
     """
-    from smb_pipeline.storage import delta_io
+    from smb_pipeline.storage import delta_io, registration
 
     exists = exists or (lambda path: delta_io.is_delta_table(spark, path))
     db = quote(database)
-    delta_io.create_database(spark, database)
+    registration.create_database(spark, database)
     notes, present = [], set()
     for table in TABLES:
         path = config.output.table_path(table)
         if not exists(path):
             notes.append(f"table {database}.{table}: skipped, no Delta table at {path} yet")
             continue
-        delta_io.register_table(spark, database, table, path)
+        registration.register_table(spark, database, table, path)
         present.add(table)
         notes.append(f"table {database}.{table} -> {path}")
     refs = {table: f"{db}.{quote(table)}" for table in present}

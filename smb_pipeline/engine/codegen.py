@@ -4,8 +4,8 @@ Spark compiles a chain of narrow operators into one Java method per stage. The J
 not compile a method larger than 8,000 bytes of bytecode (`-XX:+DontCompileHugeMethods`, on by
 default), and Spark splits a stage's method only in cases our projections never meet. A stage
 that validates two addresses and writes their canonical text is about 28 kB, so every
-candidate row ran through the JVM's bytecode interpreter: measured at 10M rows, warm, parsing
-both addresses took 0.67 s in one stage and 0.31 s in two.
+candidate row ran through the JVM's bytecode interpreter, about twice as slow (the figures are
+in docs/performance.md).
 
 `CollectMetrics` (what `DataFrame.observe` adds) is an operator without code generation, so a
 stage ends below it and a new one starts above it. Rows stream through it, nothing is stored;

@@ -22,8 +22,8 @@ _BASE_CONF = {
     # Adaptive execution sizes shuffles to the (small) survivor data; 200 fixed partitions was 40% slower.
     "spark.sql.adaptive.enabled": "true",
     "spark.sql.adaptive.coalescePartitions.enabled": "true",
-    # Let adaptive execution also resize the shuffles of persisted plans (off by default in 4.0):
-    # measured 21.3 s -> 15.3 s on the 2M-row benchmark, same tables.
+    # Let adaptive execution also resize the shuffles of persisted plans (off by default in 4.0);
+    # a third faster on the 2M-row benchmark, same tables (docs/performance.md).
     "spark.sql.optimizer.canChangeCachedPlanOutputPartitioning": "true",
     # Spark's console progress bar interleaves with every other line and cannot be read in a log;
     # the command line prints its own progress line (smb_pipeline.cli.progress). A config may turn it on.

@@ -38,7 +38,7 @@ from smb_pipeline.run.claims import Claim, RunClaims, utc_now
 from smb_pipeline.run.pipeline import run_pipeline
 from smb_pipeline.run.signals import StopSignals
 from smb_pipeline.run.writes import RunControl
-from smb_pipeline.storage import delta_io
+from smb_pipeline.storage import commits, delta_io, registration
 
 RUNS_TABLE = "pipeline_runs"
 STATUS_SUCCEEDED = "succeeded"
@@ -126,7 +126,7 @@ def append_runs(spark: SparkSession, config: PipelineConfig, rows: list[tuple]) 
     # mergeSchema: a run log written before a column was added takes the new column.
     delta_io.append_rows(frame, config.output.table_path(RUNS_TABLE), merge_schema=True)
     if config.output.database:
-        delta_io.register_table(spark, config.output.database, RUNS_TABLE, config.output.table_path(RUNS_TABLE))
+        registration.register_table(spark, config.output.database, RUNS_TABLE, config.output.table_path(RUNS_TABLE))
 
 
 @dataclass
@@ -157,7 +157,7 @@ def logged_run(spark: SparkSession, config: PipelineConfig, start: dt.date, end:
     days = days_between(start, end)
     stops = StopSignals(spark)
     claims = RunClaims(spark, config.output.path, run_id, command, days, config.output.claim_lease_seconds)
-    with stops.installed(), delta_io.commits_tagged(spark, run_id):
+    with stops.installed(), commits.commits_tagged(spark, run_id):
         stale = claims.acquire(wait_seconds, stops.raise_if_stopped)
         try:
             return _run_claimed(spark, config, RunLog(run_id, command, start, end, days), runner, inputs,

@@ -14,7 +14,7 @@ from pyspark.sql import DataFrame, SparkSession
 from smb_pipeline.alerts.schema import ALERTS_TABLE
 from smb_pipeline.config import PipelineConfig
 from smb_pipeline.model.schemas import PAIRS_TABLE, REJECTS_TABLE
-from smb_pipeline.storage import delta_io
+from smb_pipeline.storage import commits, delta_io, registration
 
 log = logging.getLogger("smb_pipeline")
 
@@ -45,7 +45,7 @@ def write_outputs(
     if alerts_step is not None:
         tables[ALERTS_TABLE] = config.output.table_path(ALERTS_TABLE)
     versions: dict[str, int] = {}
-    with delta_io.commits_tagged(spark, control.run_id):
+    with commits.commits_tagged(spark, control.run_id):
         try:
             control.checkpoint("before_commits")
             versions[PAIRS_TABLE] = _write_pairs(spark, pairs, tables[PAIRS_TABLE], start, end)
@@ -60,11 +60,11 @@ def write_outputs(
             log.error("write failed or stopped; undoing this run's days %s..%s", start, end)
             with control.protected():
                 for path in tables.values():
-                    delta_io.undo_days(spark, path, control.run_id, start, end)
+                    commits.undo_days(spark, path, control.run_id, start, end)
             raise
     if config.output.database:
         for name, path in tables.items():
-            delta_io.register_table(spark, config.output.database, name, path)
+            registration.register_table(spark, config.output.database, name, path)
     return versions
 
 

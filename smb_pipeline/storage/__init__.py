@@ -1,8 +1,9 @@
 """The storage layer: every Delta table and file-system operation of the pipeline goes through here.
 
 `delta_io`: Delta tables (create, day-replacing writes, appends, MERGE/UPDATE/DELETE, versions,
-history, undo, catalog registration); `upkeep`: OPTIMIZE, VACUUM and file counts; `files`:
-listings of input files (path, size, modification time) for fingerprints.
+history, the change feed); `commits`: a run's tagged commits and their undo; `registration`:
+catalog registration; `upkeep`: OPTIMIZE, VACUUM and file counts; `files`: listings of input
+files (path, size, modification time) for fingerprints.
 
 Only public APIs: Delta's SQL (`DESCRIBE HISTORY`, `DESCRIBE DETAIL`, `MERGE INTO`, `OPTIMIZE`,
 `VACUUM` on `delta.`path``), the DataFrame reader and writer, and Spark's `binaryFile` source for

@@ -1,5 +1,6 @@
 """Delta tables by path: creation, day-replacing writes, appends, row changes, versions, history,
-compensating commits, catalog registration. SQL and the DataFrame API only (see `storage`)."""
+the change feed. SQL and the DataFrame API only (see `storage`); a run's tagged commits and their
+undo are in `storage.commits`, catalog registration in `storage.registration`."""
 
 from __future__ import annotations
 
@@ -7,8 +8,7 @@ import datetime as dt
 import logging
 import time
 import uuid
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 
 from delta import exceptions as delta_exceptions
 from pyspark.sql import DataFrame, SparkSession
@@ -18,9 +18,6 @@ from smb_pipeline.engine.session import DELTA_MAVEN_PACKAGE
 from smb_pipeline.errors import StorageError
 
 PARTITION = "event_date"
-# Every commit of a run carries its run id (Delta's commitInfo.userMetadata), so that an undo
-# finds the run's own commits in the table history, whoever else committed in between.
-USER_METADATA_CONF = "spark.databricks.delta.commitInfo.userMetadata"
 DELTA_FIX = (f"Delta Lake is not available in the Spark session: add --packages {DELTA_MAVEN_PACKAGE} "
              "to spark-submit (or use a platform that ships Delta)")
 
@@ -261,65 +258,6 @@ def update_rows(spark: SparkSession, path: str, assignments: str, where: str) ->
 def delete_rows(spark: SparkSession, path: str, where: str) -> None:
     """DELETE the table's rows matching the SQL condition `where`."""
     spark.sql(f"DELETE FROM {table_ref(path)} WHERE {where}")
-
-
-def run_commit_version(spark: SparkSession, path: str, run_id: str) -> int | None:
-    """The latest version of the table committed by run `run_id`, or None if it committed none."""
-    if not is_delta_table(spark, path):
-        return None
-    history = table_history(spark, path).filter(f"userMetadata = {sql_string(run_id)}")
-    row = history.agg({"version": "max"}).head()  # a few rows of commit metadata
-    return row[0] if row else None
-
-
-def undo_days(spark: SparkSession, path: str, run_id: str, start: dt.date, end: dt.date) -> int | None:
-    """A compensating commit: the days start..end as they were before the run's own commit.
-
-    Reads those days at the version before the run's commit (time travel) and replaces just
-    those days with them; a table the run created gets those days emptied. Commits of other
-    runs (other days) stay. Returns the new version, or None when the run committed nothing.
-    """
-    version = run_commit_version(spark, path, run_id)
-    if version is None:
-        return None
-    predicate = days_predicate(start, end)
-    if version == 0:
-        delete_rows(spark, path, predicate)
-    else:
-        before = read_table(spark, path, version - 1).where(predicate)
-        (before.write.format("delta").mode("overwrite").option("replaceWhere", predicate)
-         .partitionBy(PARTITION).save(path))
-    log.warning("undid run %s's days %s..%s in %s (from version %d)", run_id, start, end, path, version - 1)
-    return table_version(spark, path)
-
-
-def _identifier(name: str) -> str:
-    return "`" + name.replace("`", "``") + "`"
-
-
-def create_database(spark: SparkSession, database: str) -> None:
-    spark.sql(f"CREATE DATABASE IF NOT EXISTS {_identifier(database)}")
-
-
-def register_table(spark: SparkSession, database: str, table: str, path: str) -> None:
-    """Make a path-based table visible to SQL and BI tools under `database.table`."""
-    create_database(spark, database)
-    spark.sql(f"CREATE TABLE IF NOT EXISTS {_identifier(database)}.{_identifier(table)} "
-              f"USING DELTA LOCATION {sql_string(path)}")
-
-
-@contextmanager
-def commits_tagged(spark: SparkSession, run_id: str) -> Iterator[None]:
-    """Every Delta commit of the session within carries `run_id` as its commitInfo.userMetadata."""
-    previous = spark.conf.get(USER_METADATA_CONF, None)
-    spark.conf.set(USER_METADATA_CONF, run_id)
-    try:
-        yield
-    finally:
-        if previous is None:
-            spark.conf.unset(USER_METADATA_CONF)
-        else:
-            spark.conf.set(USER_METADATA_CONF, previous)
 
 
 CHANGE_FEED = "delta.enableChangeDataFeed"

@@ -1,0 +1,73 @@
+"""A run's commits: tagged with its run id, and undone by a compensating commit of only its days.
+
+Every commit of a run carries its run id (Delta's commitInfo.userMetadata), so that an undo
+finds the run's own commits in the table history, whoever else committed in between.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from pyspark.sql import SparkSession
+
+from smb_pipeline.storage.delta_io import (
+    PARTITION,
+    days_predicate,
+    delete_rows,
+    is_delta_table,
+    read_table,
+    sql_string,
+    table_history,
+    table_version,
+)
+
+USER_METADATA_CONF = "spark.databricks.delta.commitInfo.userMetadata"
+
+log = logging.getLogger("smb_pipeline")
+
+
+@contextmanager
+def commits_tagged(spark: SparkSession, run_id: str) -> Iterator[None]:
+    """Every Delta commit of the session within carries `run_id` as its commitInfo.userMetadata."""
+    previous = spark.conf.get(USER_METADATA_CONF, None)
+    spark.conf.set(USER_METADATA_CONF, run_id)
+    try:
+        yield
+    finally:
+        if previous is None:
+            spark.conf.unset(USER_METADATA_CONF)
+        else:
+            spark.conf.set(USER_METADATA_CONF, previous)
+
+
+def run_commit_version(spark: SparkSession, path: str, run_id: str) -> int | None:
+    """The latest version of the table committed by run `run_id`, or None if it committed none."""
+    if not is_delta_table(spark, path):
+        return None
+    history = table_history(spark, path).filter(f"userMetadata = {sql_string(run_id)}")
+    row = history.agg({"version": "max"}).head()  # a few rows of commit metadata
+    return row[0] if row else None
+
+
+def undo_days(spark: SparkSession, path: str, run_id: str, start: dt.date, end: dt.date) -> int | None:
+    """A compensating commit: the days start..end as they were before the run's own commit.
+
+    Reads those days at the version before the run's commit (time travel) and replaces just
+    those days with them; a table the run created gets those days emptied. Commits of other
+    runs (other days) stay. Returns the new version, or None when the run committed nothing.
+    """
+    version = run_commit_version(spark, path, run_id)
+    if version is None:
+        return None
+    predicate = days_predicate(start, end)
+    if version == 0:
+        delete_rows(spark, path, predicate)
+    else:
+        before = read_table(spark, path, version - 1).where(predicate)
+        (before.write.format("delta").mode("overwrite").option("replaceWhere", predicate)
+         .partitionBy(PARTITION).save(path))
+    log.warning("undid run %s's days %s..%s in %s (from version %d)", run_id, start, end, path, version - 1)
+    return table_version(spark, path)
