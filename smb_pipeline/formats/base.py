@@ -24,12 +24,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import DataType, IntegralType, StructType
 
 from smb_pipeline.errors import InputError
+
+if TYPE_CHECKING:
+    from smb_pipeline.formats.spec import VendorSpec
 
 # Canonical columns a format produces, before validation, with their types.
 # Ports stay text here so that the core can reject a bad value with the value in hand.
@@ -80,9 +84,16 @@ class Fields:
         self._resolved = dict(resolved)
         self._types = dict(types or {})
 
+    def _declared(self, name: str) -> str:
+        """`name`, if the format declares it: a misspelt field in a hook fails at once instead of
+        reading as an absent (null) column."""
+        if name not in self._resolved:
+            raise KeyError(f"format {self.format_name!r} declares no field {name!r}")
+        return name
+
     def type(self, name: str) -> DataType | None:
         """The archive's data type for a field, or None when absent."""
-        return self._types.get(name)
+        return self._types.get(self._declared(name))
 
     def isin(self, name: str, values: tuple[int, ...] | list[str] | tuple[str, ...]) -> Column:
         """`name` IN `values` as the normalizers read the column: never stricter than they are.
@@ -94,7 +105,7 @@ class Fields:
         * text values (actions, states): trimmed and case-insensitive (not pushed: Parquet
           compares bytes, and no set of spellings covers every case and padding).
         """
-        data_type = self._types.get(name)
+        data_type = self.type(name)
         if data_type is None:
             return F.lit(False)
         column = F.col(self._resolved[name])  # type: ignore[arg-type]
@@ -110,7 +121,7 @@ class Fields:
         The core matches each comma-separated element, trimmed and lower-cased; a substring
         test on the lower-cased text is a superset of that (not pushed).
         """
-        if self._types.get(name) is None or not values:
+        if self.type(name) is None or not values:
             return F.lit(False)
         text = F.lower(F.col(self._resolved[name]).cast("string"))  # type: ignore[arg-type]
         found = F.lit(False)
@@ -119,15 +130,15 @@ class Fields:
         return found
 
     def has(self, name: str) -> bool:
-        return self._resolved.get(name) is not None
+        return self._resolved[self._declared(name)] is not None
 
     def name(self, name: str) -> str | None:
         """The archive's column path for a field, or None when absent."""
-        return self._resolved.get(name)
+        return self._resolved[self._declared(name)]
 
     def col(self, name: str, cast: str | DataType | None = None) -> Column:
         """The field's column, or a typed null when the archive lacks this optional field."""
-        path = self._resolved.get(name)
+        path = self._resolved[self._declared(name)]
         column = F.col(path) if path is not None else F.lit(None)
         if cast is not None:
             column = column.cast(cast)
@@ -162,6 +173,7 @@ class SourceFormat:
     normalize: Callable[[DataFrame, Fields, FormatContext, tuple[str, ...]], DataFrame]
     smb_apps: frozenset[str] = field(default_factory=frozenset)
     description: str = ""
+    spec: VendorSpec | None = None  # the declaration it was built from (smb_pipeline.formats.spec)
 
     def _candidates(self, logical: str, overrides: Mapping[str, str]) -> tuple[str, ...]:
         return (overrides[logical],) if logical in overrides else tuple(self.fields[logical])
