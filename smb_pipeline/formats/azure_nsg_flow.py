@@ -13,17 +13,11 @@ from collections.abc import Mapping
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from smb_pipeline.formats.base import (
-    Fields,
-    FormatContext,
-    any_time_to_utc,
-    epoch_to_timestamp,
-    port_text,
-    protocol_name,
-)
+from smb_pipeline.formats.base import Fields, FormatContext, port_text, protocol_name
 from smb_pipeline.formats.declarative import declare
 from smb_pipeline.formats.spec import Computed, Field, Parse, VendorSpec
 from smb_pipeline.formats.text import csv_field
+from smb_pipeline.formats.times import any_time_to_utc, epoch_to_timestamp
 
 ALLOWED_DECISIONS = frozenset({"A"})  # NSG: A allowed, D denied
 FLOW_STATES = frozenset({"B", "C", "E"})  # begin, continuing, end; VNet D = denied
@@ -47,6 +41,11 @@ def _flow_time(fields: Fields, context: FormatContext) -> Column:
     time_type = fields.type("time")
     record_time = any_time_to_utc(fields.col("time"), time_type, "UTC") if time_type else F.lit(None)
     return F.coalesce(epoch_to_timestamp(csv_field(_tuple(fields), 1).try_cast("double")), record_time)
+
+
+# The canonical columns the text parser yields (the rest come from the declaration).
+PARSED = ("src_ip", "dest_ip", "src_port", "dest_port", "transport", "action", "vendor_action", "bytes_out", "bytes_in",
+          "session_key", "direction")
 
 
 def parse_azure_nsg_flow(df: DataFrame, fields: Fields,
@@ -96,7 +95,7 @@ AZURE_NSG_FLOW = declare(VendorSpec(
         "rule": "rule",
         "dvc": Field("mac", "macAddress"),
     },
-    parse=Parse((Field("flow_tuple", "flowTuple"),), parse_azure_nsg_flow),
+    parse=Parse((Field("flow_tuple", "flowTuple"),), PARSED, parse_azure_nsg_flow),
     required=("flow_tuple",),
     prefilter=prefilter_azure_nsg_flow,
     # Flow tuples name no application: SMB by port only.

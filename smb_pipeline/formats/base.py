@@ -1,13 +1,15 @@
 """The contract every source format fulfils, and the helpers formats share.
 
-A format is data plus two small functions:
+A `SourceFormat` is what the reader and the pipeline use. Every shipped one is built by
+`smb_pipeline.formats.declarative.declare` from a declaration (`formats/spec.py`), which
+derives its three parts:
 
 * `fields`: logical field name -> the vendor's default column name(s). Nested struct
   paths are dotted (`jsonPayload.connection.src_ip`); a flat column whose name itself
   contains dots or hyphens (`id.orig_h`, `source-address`) is found too. Several
   candidates may be listed; the first present in the archive wins. A source's
   `columns:` config replaces the defaults field by field.
-* `prefilter(fields, smb)`: a cheap predicate on *raw* vendor columns that keeps every
+* `prefilter(fields, context)`: a cheap predicate on *raw* vendor columns that keeps every
   row the normalizer could classify as allowed SMB (a superset: case, padding, ports as
   text, numeric codes as text), so per-row parsing runs only on its survivors. Its parts
   reach the Parquet scan as pushed filters only where they are exact (an IN on an
@@ -244,72 +246,6 @@ def session_key(device: Column, session_id: Column) -> Column:
 def port_text(column: Column) -> Column:
     """A port column as text, whatever its archive type (int, long, numeric string)."""
     return F.trim(column.cast("string"))
-
-
-def epoch_to_timestamp(column: Column) -> Column:
-    """Epoch number -> timestamp, guessing the unit from the magnitude (s, ms, µs or ns).
-
-    FortiGate's `eventtime` changed unit between versions; magnitudes do not overlap
-    for any date between 1973 and 2286, so the guess is exact in practice.
-    """
-    value = column.cast("double")
-    seconds = (
-        F.when(F.abs(value) >= 1e17, value / 1e9)
-        .when(F.abs(value) >= 1e14, value / 1e6)
-        .when(F.abs(value) >= 1e11, value / 1e3)
-        .otherwise(value)
-    )
-    return F.timestamp_micros((seconds * 1_000_000).cast("long"))
-
-
-def local_to_utc(timestamp: Column, timezone: str) -> Column:
-    """Read a zone-less wall-clock timestamp as local time in `timezone`; return UTC."""
-    if timezone == "UTC":
-        return timestamp
-    return F.to_utc_timestamp(timestamp, timezone)
-
-
-# A zone after the time of day, in any form Spark's parser reads: 'Z', an offset ('+01', '-0500',
-# '+01:00'), or a zone name ('UTC', 'GMT+1', 'CET', 'Europe/Paris'). Text with one is exact; reading
-# it as wall-clock time in the source's zone would shift it a second time.
-_ZONE_AFTER_TIME = r"\d:\d{2}(:\d{2}([.,]\d+)?)?\s*(Z|[+-]\d{1,2}(:?\d{2})?|[A-Za-z][\w/+:-]*)\z"
-
-
-def any_time_to_utc(column: Column, data_type: DataType | None, timezone: str) -> Column:
-    """Timestamp, epoch number or ISO text -> UTC timestamp.
-
-    Text with an explicit offset or 'Z' is exact; text without one is wall-clock time in
-    `timezone`. Unparseable text gives null (the core rejects the row).
-    """
-    if data_type is None:  # a file without the time column: the core rejects its rows
-        return F.lit(None).cast("timestamp")
-    type_name = data_type.simpleString()
-    if type_name == "timestamp":
-        return column
-    if type_name == "timestamp_ntz":
-        return local_to_utc(column.cast("timestamp"), timezone)
-    if type_name in {"tinyint", "smallint", "int", "bigint", "float", "double"} or type_name.startswith("decimal"):
-        return epoch_to_timestamp(column)
-    text = F.trim(column.cast("string"))
-    has_zone = text.rlike(_ZONE_AFTER_TIME)
-    # Slashed dates (PAN-OS) go straight to their pattern: a pattern that fails to parse costs
-    # far more than one that succeeds, and none of the ISO ones can read a slashed date.
-    parsed = F.when(
-        F.substring(text, 5, 1) == "/", F.try_to_timestamp(text, F.lit("yyyy/MM/dd HH:mm:ss"))
-    ).otherwise(
-        F.coalesce(
-            F.try_to_timestamp(text),
-            F.try_to_timestamp(text, F.lit("yyyy-MM-dd HH:mm:ss.SSSSSSXXX")),
-            F.try_to_timestamp(text, F.lit("yyyy-MM-dd'T'HH:mm:ss.SSSSSSZ")),
-            F.try_to_timestamp(text, F.lit("yyyy-MM-dd'T'HH:mm:ssZ")),
-        )
-    )
-    numeric = text.rlike(r"^\d+(\.\d+)?$")
-    return (
-        F.when(numeric, epoch_to_timestamp(text))
-        .when(has_zone, parsed)
-        .otherwise(local_to_utc(parsed, timezone))
-    )
 
 
 # IANA protocol numbers of the transports a firewall log names by number.

@@ -84,6 +84,11 @@ def prefilter_cisco_asa(fields: Fields, context: FormatContext) -> Column:
     return message.isNotNull() & verbs & smb_port
 
 
+# The canonical columns the text parser yields (the rest come from the declaration).
+PARSED = ("src_ip", "dest_ip", "src_port", "dest_port", "transport", "action", "vendor_action", "bytes_out", "rule",
+          "session_id", "session_key", "direction")
+
+
 def parse_cisco_asa(df: DataFrame, fields: Fields, context: FormatContext) -> tuple[DataFrame, Mapping[str, Column]]:
     """The message's endpoints, verdict, bytes and session, from the Built/Teardown, ACL or Deny pattern."""
     message = fields.col("message")
@@ -169,7 +174,7 @@ CISCO_ASA = declare(VendorSpec(
         "event_time": Computed(("timestamp",), syslog_time("timestamp")),
         "dvc": "host",
     },
-    parse=Parse(("message",), parse_cisco_asa),
+    parse=Parse(("message",), PARSED, parse_cisco_asa),
     required=("timestamp", "message"),
     prefilter=prefilter_cisco_asa,
     # ASA connection messages name no application: SMB by port only.

@@ -18,7 +18,6 @@ from smb_pipeline.formats.base import (
     Fields,
     FormatContext,
     SourceFormat,
-    any_time_to_utc,
     port_text,
     protocol_name,
     raw_variants,
@@ -27,6 +26,7 @@ from smb_pipeline.formats.base import (
     to_canonical,
 )
 from smb_pipeline.formats.spec import Computed, Entry, Match, VendorSpec, Verdicts, entry_names
+from smb_pipeline.formats.times import any_time_to_utc
 
 Reader = Callable[[Fields, str, FormatContext], Column]
 
@@ -116,6 +116,8 @@ def normalize(spec: VendorSpec, df: DataFrame, fields: Fields, context: FormatCo
               keep: tuple[str, ...]) -> DataFrame:
     """Raw prefilter survivors -> the canonical columns (plus `keep`), as the spec declares."""
     frame, parsed = spec.parse.build(df, fields, context) if spec.parse else (df, {})
+    if spec.parse and set(parsed) != set(spec.parse.yields):
+        raise ValueError(f"{spec.name}: the parser yields {sorted(parsed)}, declared {sorted(spec.parse.yields)}")
     columns = {name: _read(name, entry, fields, context) for name, entry in spec.columns.items()}
     columns.update(parsed)
     key = columns.get("session_key")

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pyspark.sql import Column
 from pyspark.sql import functions as F
 
-from smb_pipeline.formats.base import Fields, FormatContext, epoch_to_timestamp, local_to_utc
+from smb_pipeline.formats.base import Fields, FormatContext
 from smb_pipeline.formats.declarative import declare
 from smb_pipeline.formats.spec import Computed, Match, Session, VendorSpec, Verdicts
+from smb_pipeline.formats.times import epoch_to_timestamp, local_to_utc
 
 
 def _event_time(fields: Fields, context: FormatContext) -> Column:

@@ -45,6 +45,10 @@ def prefilter_pfsense(fields: Fields, context: FormatContext) -> Column:
     return message.isNotNull() & passed & smb_port
 
 
+# The canonical columns the text parser yields (the rest come from the declaration).
+PARSED = ("src_ip", "dest_ip", "src_port", "dest_port", "transport", "action", "rule", "direction")
+
+
 def parse_pfsense(df: DataFrame, fields: Fields, context: FormatContext) -> tuple[DataFrame, Mapping[str, Column]]:
     """The CSV fields at their positions for the line's IP version; the action word for `VERDICTS`."""
     parts = F.split(F.regexp_replace(fields.col("message"), PREFIX_RE, ""), ",")
@@ -79,7 +83,7 @@ PFSENSE = declare(VendorSpec(
         "event_time": Computed(("timestamp",), syslog_time("timestamp")),
         "dvc": "host",
     },
-    parse=Parse(("message",), parse_pfsense),
+    parse=Parse(("message",), PARSED, parse_pfsense),
     required=("timestamp", "message"),
     verdicts=VERDICTS,
     prefilter=prefilter_pfsense,

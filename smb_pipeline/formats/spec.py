@@ -66,9 +66,10 @@ class Computed:
 class Parse:
     """Text parsing that yields several canonical columns at once (a syslog message, a CSV,
     a flow tuple). `build(df, fields, context)` may add helper columns to the frame (a regex
-    run once per row) and returns it with the columns it produces."""
+    run once per row) and returns it with the canonical columns it `yields`."""
 
     reads: tuple[str | Field, ...]
+    yields: tuple[str, ...]
     build: Callable[[DataFrame, Fields, FormatContext], tuple[DataFrame, Mapping[str, Column]]]
 
 

@@ -8,7 +8,8 @@ from pyspark.sql import Column
 from pyspark.sql import functions as F
 from pyspark.sql.types import DataType
 
-from smb_pipeline.formats.base import Fields, FormatContext, any_time_to_utc, local_to_utc
+from smb_pipeline.formats.base import Fields, FormatContext
+from smb_pipeline.formats.times import any_time_to_utc, local_to_utc
 
 BSD_TIME_FORMATS = ("MMM d yyyy HH:mm:ss.SSS", "MMM d yyyy HH:mm:ss")
 
