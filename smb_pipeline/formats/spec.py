@@ -17,9 +17,9 @@ A column entry is one of:
   session id), or for `app` all of them as a comma list;
 * `Computed(reads, build)`: a hook `build(fields, context) -> Column` reading `reads`.
 
-Each canonical column has a standard reading (smb_pipeline.formats.declarative.READERS): time of any type to UTC,
-ports as text, protocol numbers as names, application and direction lower-cased and
-trimmed, byte counts as bigint. The logical fields, in the order first named in the
+Each canonical column has a standard reading (smb_pipeline.formats.declarative.READERS):
+time of any type to UTC, ports as text, protocol numbers as names, application and
+direction lower-cased and trimmed, byte counts as bigint. The logical fields, in the order first named in the
 declaration, are the format's `fields`: the names users put under `columns:`.
 """
 
@@ -133,9 +133,24 @@ class VendorSpec:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "fields", _declared_fields(self))
-        unknown = [name for name in self.required if name not in self.fields]
-        if unknown:
-            raise ValueError(f"{self.name}: required fields not declared: {unknown}")
+        problem = _problem(self)
+        if problem:
+            raise ValueError(f"{self.name}: {problem}")
+
+
+def _problem(spec: VendorSpec) -> str | None:
+    """What makes a declaration unusable, found when the module is imported rather than mid-run."""
+    unknown = [name for name in spec.required if name not in spec.fields]
+    if unknown:
+        return f"required fields not declared: {unknown}"
+    port = spec.columns.get("dest_port")
+    if spec.prefilter is None and not isinstance(port, (str, Field)):
+        return "a derived prefilter needs `dest_port` read from one field"
+    if spec.session and spec.session.start and spec.verdicts is None:
+        return "start records are matched in the verdicts' case: declare verdicts"
+    if spec.session and "session_id" not in spec.columns:
+        return "a session key needs `session_id`"
+    return None
 
 
 def _entry_fields(entry: Entry) -> tuple[str | Field, ...]:

@@ -8,6 +8,7 @@ import ast
 from pathlib import Path
 
 import pytest
+from pyspark.sql import functions as F
 
 import smb_pipeline.formats
 from smb_pipeline.formats import FORMATS
@@ -61,13 +62,15 @@ def test_a_field_a_format_does_not_declare_fails_at_once():
 
 def test_a_declaration_checks_its_required_fields_and_alternatives():
     with pytest.raises(ValueError, match="required fields not declared"):
-        VendorSpec(name="x", description="", columns={"src_ip": "src"}, required=("dst",))
+        VendorSpec(name="x", description="", columns={"src_ip": "src", "dest_port": "p"}, required=("dst",))
     with pytest.raises(ValueError, match="different columns"):
         VendorSpec(name="x", description="", columns={"src_ip": Field("a", "b"), "dest_ip": Field("a", "c")},
-                   required=())
-    spec = VendorSpec(name="x", description="", columns={"dvc": ("a", Field("b", "c")), "rule": "a"},
+                   required=(), prefilter=lambda fields, context: F.lit(True))
+    with pytest.raises(ValueError, match="needs `dest_port` read from one field"):
+        VendorSpec(name="x", description="", columns={"dest_port": ("a", "b")}, required=())
+    spec = VendorSpec(name="x", description="", columns={"dvc": ("a", Field("b", "c")), "rule": "a", "dest_port": "p"},
                       required=("a",), unused=("z",))
-    assert spec.fields == {"a": ("a",), "b": ("b", "c"), "z": ("z",)}
+    assert spec.fields == {"a": ("a",), "b": ("b", "c"), "p": ("p",), "z": ("z",)}
 
 
 def test_session_ends_pass_the_prefilter_only_where_the_core_can_count_them():
