@@ -8,50 +8,53 @@ field tells them apart: a letter (NSG) or an IANA number (VNet).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from smb_pipeline.formats.base import (
-    Fields,
-    FormatContext,
-    SourceFormat,
-    any_time_to_utc,
-    epoch_to_timestamp,
-    port_text,
-    protocol_name,
-    to_canonical,
-)
+from smb_pipeline.formats.base import Fields, FormatContext, port_text, protocol_name
+from smb_pipeline.formats.declarative import declare
+from smb_pipeline.formats.spec import Computed, Field, Parse, VendorSpec
+from smb_pipeline.formats.text import csv_field
+from smb_pipeline.formats.times import any_time_to_utc, epoch_to_timestamp
 
 ALLOWED_DECISIONS = frozenset({"A"})  # NSG: A allowed, D denied
 FLOW_STATES = frozenset({"B", "C", "E"})  # begin, continuing, end; VNet D = denied
 STATS_STATES = frozenset({"C", "E"})  # B carries no statistics
 NSG_TRANSPORTS = {"T": "tcp", "U": "udp"}
-SMB_APPS: frozenset[str] = frozenset()  # flow tuples name no application
 
-FIELDS = {
-    "time": ("time",),
-    "rule": ("rule",),
-    "mac": ("mac", "macAddress"),
-    "flow_tuple": ("flow_tuple", "flowTuple"),
-}
-REQUIRED = frozenset({"flow_tuple"})
+
+def _tuple(fields: Fields) -> Column:
+    return F.split(fields.col("flow_tuple"), ",")
 
 
 def prefilter_azure_nsg_flow(fields: Fields, context: FormatContext) -> Column:
     """The tuple's destination port (5th field) in the SMB ports, read as the normalizer reads it
     (trimmed, leading zeros); the verdict is read by normalize."""
-    dest_port = F.trim(F.try_element_at(F.split(fields.col("flow_tuple"), ","), F.lit(5)))
+    dest_port = F.trim(F.try_element_at(_tuple(fields), F.lit(5)))
     return F.coalesce(dest_port.try_cast("long").isin(list(context.smb_ports)), F.lit(False))
 
 
-def normalize_azure_nsg_flow(df: DataFrame, fields: Fields, context: FormatContext, keep: tuple[str, ...]) -> DataFrame:
-    parts = F.split(fields.col("flow_tuple"), ",")
+def _flow_time(fields: Fields, context: FormatContext) -> Column:
+    """The tuple's own epoch is the flow time; the record's `time` (UTC) is the fallback."""
     time_type = fields.type("time")
     record_time = any_time_to_utc(fields.col("time"), time_type, "UTC") if time_type else F.lit(None)
+    return F.coalesce(epoch_to_timestamp(csv_field(_tuple(fields), 1).try_cast("double")), record_time)
+
+
+# The canonical columns the text parser yields (the rest come from the declaration).
+PARSED = ("src_ip", "dest_ip", "src_port", "dest_port", "transport", "action", "vendor_action", "bytes_out", "bytes_in",
+          "session_key", "direction")
+
+
+def parse_azure_nsg_flow(df: DataFrame, fields: Fields,
+                         context: FormatContext) -> tuple[DataFrame, Mapping[str, Column]]:
+    """Endpoints, verdict, bytes and the flow's session key from the tuple, NSG or VNet."""
+    parts = _tuple(fields)
 
     def at(position: int) -> Column:
-        value = F.trim(F.try_element_at(parts, F.lit(position)))
-        return F.when(value != "", value)
+        return csv_field(parts, position)
 
     protocol = F.upper(at(6))
     is_vnet = protocol.rlike(r"^\d+$")
@@ -68,36 +71,32 @@ def normalize_azure_nsg_flow(df: DataFrame, fields: Fields, context: FormatConte
     # B, C and E records of one flow carry the same interface and 5-tuple and nothing else
     # in common (no flow id), so that is the key; v1 tuples have no state and count alone.
     key = F.concat_ws("|", F.coalesce(fields.col("mac").cast("string"), F.lit("")), src, sport, dst, dport, transport)
-    return to_canonical(
-        df,
-        {
-            # The tuple's own epoch is the flow time; the record's `time` is the fallback.
-            "event_time": F.coalesce(epoch_to_timestamp(at(1).try_cast("double")), record_time),
-            "src_ip": src,
-            "dest_ip": dst,
-            "src_port": port_text(sport),
-            "dest_port": port_text(dport),
-            "transport": transport,
-            "action": action,
-            "vendor_action": F.concat_ws(",", decision, state),
-            # Source -> destination is the initiator's direction: client -> server.
-            "bytes_out": F.when(with_stats, at(11).try_cast("bigint")),
-            "bytes_in": F.when(with_stats, at(13).try_cast("bigint")),
-            "dvc": fields.col("mac"),
-            "rule": fields.col("rule"),
-            "session_key": F.when(state.isin(*FLOW_STATES), key),
-            "direction": F.upper(at(7)),
-        },
-        keep,
-    )
+    return df, {
+        "src_ip": src,
+        "dest_ip": dst,
+        "src_port": port_text(sport),
+        "dest_port": port_text(dport),
+        "transport": transport,
+        "action": action,
+        "vendor_action": F.concat_ws(",", decision, state),
+        # Source -> destination is the initiator's direction: client -> server.
+        "bytes_out": F.when(with_stats, at(11).try_cast("bigint")),
+        "bytes_in": F.when(with_stats, at(13).try_cast("bigint")),
+        "session_key": F.when(state.isin(*FLOW_STATES), key),
+        "direction": F.upper(at(7)),
+    }
 
 
-AZURE_NSG_FLOW = SourceFormat(
+AZURE_NSG_FLOW = declare(VendorSpec(
     name="azure_nsg_flow",
-    fields=FIELDS,
-    required=REQUIRED,
-    prefilter=prefilter_azure_nsg_flow,
-    normalize=normalize_azure_nsg_flow,
-    smb_apps=SMB_APPS,
     description="Azure NSG (v1/v2) and VNet (v4) flow logs, one flow tuple per row",
-)
+    columns={
+        "event_time": Computed(("time",), _flow_time),
+        "rule": "rule",
+        "dvc": Field("mac", "macAddress"),
+    },
+    parse=Parse((Field("flow_tuple", "flowTuple"),), PARSED, parse_azure_nsg_flow),
+    required=("flow_tuple",),
+    prefilter=prefilter_azure_nsg_flow,
+    # Flow tuples name no application: SMB by port only.
+))

@@ -1,13 +1,15 @@
 """The contract every source format fulfils, and the helpers formats share.
 
-A format is data plus two small functions:
+A `SourceFormat` is what the reader and the pipeline use. Every shipped one is built by
+`smb_pipeline.formats.declarative.declare` from a declaration (`formats/spec.py`), which
+derives its three parts:
 
 * `fields`: logical field name -> the vendor's default column name(s). Nested struct
   paths are dotted (`jsonPayload.connection.src_ip`); a flat column whose name itself
   contains dots or hyphens (`id.orig_h`, `source-address`) is found too. Several
   candidates may be listed; the first present in the archive wins. A source's
   `columns:` config replaces the defaults field by field.
-* `prefilter(fields, smb)`: a cheap predicate on *raw* vendor columns that keeps every
+* `prefilter(fields, context)`: a cheap predicate on *raw* vendor columns that keeps every
   row the normalizer could classify as allowed SMB (a superset: case, padding, ports as
   text, numeric codes as text), so per-row parsing runs only on its survivors. Its parts
   reach the Parquet scan as pushed filters only where they are exact (an IN on an
@@ -24,12 +26,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import DataType, IntegralType, StructType
 
 from smb_pipeline.errors import InputError
+
+if TYPE_CHECKING:
+    from smb_pipeline.formats.spec import VendorSpec
 
 # Canonical columns a format produces, before validation, with their types.
 # Ports stay text here so that the core can reject a bad value with the value in hand.
@@ -80,9 +86,16 @@ class Fields:
         self._resolved = dict(resolved)
         self._types = dict(types or {})
 
+    def _declared(self, name: str) -> str:
+        """`name`, if the format declares it: a misspelt field in a hook fails at once instead of
+        reading as an absent (null) column."""
+        if name not in self._resolved:
+            raise KeyError(f"format {self.format_name!r} declares no field {name!r}")
+        return name
+
     def type(self, name: str) -> DataType | None:
         """The archive's data type for a field, or None when absent."""
-        return self._types.get(name)
+        return self._types.get(self._declared(name))
 
     def isin(self, name: str, values: tuple[int, ...] | list[str] | tuple[str, ...]) -> Column:
         """`name` IN `values` as the normalizers read the column: never stricter than they are.
@@ -94,7 +107,7 @@ class Fields:
         * text values (actions, states): trimmed and case-insensitive (not pushed: Parquet
           compares bytes, and no set of spellings covers every case and padding).
         """
-        data_type = self._types.get(name)
+        data_type = self.type(name)
         if data_type is None:
             return F.lit(False)
         column = F.col(self._resolved[name])  # type: ignore[arg-type]
@@ -110,7 +123,7 @@ class Fields:
         The core matches each comma-separated element, trimmed and lower-cased; a substring
         test on the lower-cased text is a superset of that (not pushed).
         """
-        if self._types.get(name) is None or not values:
+        if self.type(name) is None or not values:
             return F.lit(False)
         text = F.lower(F.col(self._resolved[name]).cast("string"))  # type: ignore[arg-type]
         found = F.lit(False)
@@ -119,15 +132,15 @@ class Fields:
         return found
 
     def has(self, name: str) -> bool:
-        return self._resolved.get(name) is not None
+        return self._resolved[self._declared(name)] is not None
 
     def name(self, name: str) -> str | None:
         """The archive's column path for a field, or None when absent."""
-        return self._resolved.get(name)
+        return self._resolved[self._declared(name)]
 
     def col(self, name: str, cast: str | DataType | None = None) -> Column:
         """The field's column, or a typed null when the archive lacks this optional field."""
-        path = self._resolved.get(name)
+        path = self._resolved[self._declared(name)]
         column = F.col(path) if path is not None else F.lit(None)
         if cast is not None:
             column = column.cast(cast)
@@ -162,6 +175,7 @@ class SourceFormat:
     normalize: Callable[[DataFrame, Fields, FormatContext, tuple[str, ...]], DataFrame]
     smb_apps: frozenset[str] = field(default_factory=frozenset)
     description: str = ""
+    spec: VendorSpec | None = None  # the declaration it was built from (smb_pipeline.formats.spec)
 
     def _candidates(self, logical: str, overrides: Mapping[str, str]) -> tuple[str, ...]:
         return (overrides[logical],) if logical in overrides else tuple(self.fields[logical])
@@ -232,72 +246,6 @@ def session_key(device: Column, session_id: Column) -> Column:
 def port_text(column: Column) -> Column:
     """A port column as text, whatever its archive type (int, long, numeric string)."""
     return F.trim(column.cast("string"))
-
-
-def epoch_to_timestamp(column: Column) -> Column:
-    """Epoch number -> timestamp, guessing the unit from the magnitude (s, ms, µs or ns).
-
-    FortiGate's `eventtime` changed unit between versions; magnitudes do not overlap
-    for any date between 1973 and 2286, so the guess is exact in practice.
-    """
-    value = column.cast("double")
-    seconds = (
-        F.when(F.abs(value) >= 1e17, value / 1e9)
-        .when(F.abs(value) >= 1e14, value / 1e6)
-        .when(F.abs(value) >= 1e11, value / 1e3)
-        .otherwise(value)
-    )
-    return F.timestamp_micros((seconds * 1_000_000).cast("long"))
-
-
-def local_to_utc(timestamp: Column, timezone: str) -> Column:
-    """Read a zone-less wall-clock timestamp as local time in `timezone`; return UTC."""
-    if timezone == "UTC":
-        return timestamp
-    return F.to_utc_timestamp(timestamp, timezone)
-
-
-# A zone after the time of day, in any form Spark's parser reads: 'Z', an offset ('+01', '-0500',
-# '+01:00'), or a zone name ('UTC', 'GMT+1', 'CET', 'Europe/Paris'). Text with one is exact; reading
-# it as wall-clock time in the source's zone would shift it a second time.
-_ZONE_AFTER_TIME = r"\d:\d{2}(:\d{2}([.,]\d+)?)?\s*(Z|[+-]\d{1,2}(:?\d{2})?|[A-Za-z][\w/+:-]*)\z"
-
-
-def any_time_to_utc(column: Column, data_type: DataType | None, timezone: str) -> Column:
-    """Timestamp, epoch number or ISO text -> UTC timestamp.
-
-    Text with an explicit offset or 'Z' is exact; text without one is wall-clock time in
-    `timezone`. Unparseable text gives null (the core rejects the row).
-    """
-    if data_type is None:  # a file without the time column: the core rejects its rows
-        return F.lit(None).cast("timestamp")
-    type_name = data_type.simpleString()
-    if type_name == "timestamp":
-        return column
-    if type_name == "timestamp_ntz":
-        return local_to_utc(column.cast("timestamp"), timezone)
-    if type_name in {"tinyint", "smallint", "int", "bigint", "float", "double"} or type_name.startswith("decimal"):
-        return epoch_to_timestamp(column)
-    text = F.trim(column.cast("string"))
-    has_zone = text.rlike(_ZONE_AFTER_TIME)
-    # Slashed dates (PAN-OS) go straight to their pattern: a pattern that fails to parse costs
-    # far more than one that succeeds, and none of the ISO ones can read a slashed date.
-    parsed = F.when(
-        F.substring(text, 5, 1) == "/", F.try_to_timestamp(text, F.lit("yyyy/MM/dd HH:mm:ss"))
-    ).otherwise(
-        F.coalesce(
-            F.try_to_timestamp(text),
-            F.try_to_timestamp(text, F.lit("yyyy-MM-dd HH:mm:ss.SSSSSSXXX")),
-            F.try_to_timestamp(text, F.lit("yyyy-MM-dd'T'HH:mm:ss.SSSSSSZ")),
-            F.try_to_timestamp(text, F.lit("yyyy-MM-dd'T'HH:mm:ssZ")),
-        )
-    )
-    numeric = text.rlike(r"^\d+(\.\d+)?$")
-    return (
-        F.when(numeric, epoch_to_timestamp(text))
-        .when(has_zone, parsed)
-        .otherwise(local_to_utc(parsed, timezone))
-    )
 
 
 # IANA protocol numbers of the transports a firewall log names by number.

@@ -8,20 +8,15 @@ Deny (106023 and other 106xxx, 313xxx, 710003) is blocked.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.types import DataType
 
-from smb_pipeline.formats.base import (
-    Fields,
-    FormatContext,
-    SourceFormat,
-    any_time_to_utc,
-    local_to_utc,
-    port_text,
-    protocol_name,
-    to_canonical,
-)
+from smb_pipeline.formats.base import Fields, FormatContext, port_text, protocol_name
+from smb_pipeline.formats.declarative import declare
+from smb_pipeline.formats.spec import Computed, Parse, VendorSpec
+from smb_pipeline.formats.text import syslog_time
 
 BUILT_IDS = frozenset({"302013", "302015"})
 TEARDOWN_IDS = frozenset({"302014", "302016"})
@@ -29,14 +24,6 @@ ACL_ID = "106100"
 ACL_ALLOWED = frozenset({"permitted", "est-allowed"})
 # 106xxx (except 106100, which carries its own verdict), 313xxx and 710003 are denials.
 DENY_ID_PATTERN = r"^(106\d{3}|313\d{3}|710003)$"
-SMB_APPS: frozenset[str] = frozenset()  # ASA connection messages name no application
-
-FIELDS = {
-    "timestamp": ("timestamp",),
-    "host": ("host",),
-    "message": ("message",),
-}
-REQUIRED = frozenset({"timestamp", "message"})
 
 _ADDR = r"([0-9A-Fa-f.:]+)"
 # Built/Teardown: "<verb> [inbound|outbound] [Probe] TCP connection <id> for <if>:<ip>/<port> ... to <if>:<ip>/<port>"
@@ -49,28 +36,6 @@ ACL_RE = rf"access-list (\S+) (permitted|denied|est-allowed) (\w+) (.+?)/{_ADDR}
 # 106023 and kin: "Deny <proto> src <if>:<ip>/<port> dst <if>:<ip>/<port>"
 DENY_RE = rf"Deny (\w+) src (.+?):{_ADDR}/(\d+) dst (.+?):{_ADDR}/(\d+)"
 MESSAGE_ID_RE = r"%(?:ASA|FTD|PIX)-(?:session-)?\d-(\d{6})"
-BSD_TIME_FORMATS = ("MMM d yyyy HH:mm:ss.SSS", "MMM d yyyy HH:mm:ss")
-
-
-def syslog_time_to_utc(column: Column, data_type: DataType | None, timezone: str) -> Column:
-    """Syslog time -> UTC: timestamps, ISO text, or BSD text with a year ("Nov 28 2026 03:31:34").
-
-    BSD text carries no zone, so it is wall-clock time in `timezone`. Year-less BSD text
-    ("Nov 28 03:31:34") cannot be dated and gives null (the core rejects the row).
-    """
-    if data_type is None:
-        return F.lit(None).cast("timestamp")
-    if data_type.simpleString() != "string":
-        return any_time_to_utc(column, data_type, timezone)
-    text = F.regexp_replace(F.trim(column), r"\s+", " ")
-    bsd = F.coalesce(*(F.try_to_timestamp(text, F.lit(pattern)) for pattern in BSD_TIME_FORMATS))
-    # Text that starts with a month name goes straight to the BSD patterns (no ISO pattern can
-    # read it), and other text never tries them: a failed parse costs far more than one that
-    # succeeds.
-    starts_with_month = F.trim(column).rlike(r"^[A-Za-z]")
-    return F.when(starts_with_month, local_to_utc(bsd, timezone)).otherwise(
-        any_time_to_utc(column, data_type, timezone)
-    )
 
 
 def _group(message: Column, pattern: str, index: int) -> Column:
@@ -119,46 +84,62 @@ def prefilter_cisco_asa(fields: Fields, context: FormatContext) -> Column:
     return message.isNotNull() & verbs & smb_port
 
 
-def normalize_cisco_asa(df: DataFrame, fields: Fields, context: FormatContext, keep: tuple[str, ...]) -> DataFrame:
-    message = fields.col("message")
-    host = fields.col("host").cast("string")
-    # Each message pattern runs once per row, into a column of its own: the expressions below
-    # read these many times, and inlining them re-ran the regexes (and made the generated code
-    # too large for the JIT).
-    parsed = (
-        df.withColumn("_asa_msg_id", _group(message, MESSAGE_ID_RE, 1))
-        .withColumn("_asa_connection", _all_groups(message, CONNECTION_RE, 10))
-        .withColumn("_asa_acl", _all_groups(message, ACL_RE, 9))
-        .withColumn("_asa_deny", _all_groups(message, DENY_RE, 7))
+_MSG_ID, _CONNECTION, _ACL, _DENY = "_asa_msg_id", "_asa_connection", "_asa_acl", "_asa_deny"
+
+
+def _with_matches(df: DataFrame, message: Column) -> DataFrame:
+    """Each message pattern run once per row, into a column of its own: the expressions read
+    these many times, and inlining them re-ran the regexes (and made the generated code too
+    large for the JIT)."""
+    return (
+        df.withColumn(_MSG_ID, _group(message, MESSAGE_ID_RE, 1))
+        .withColumn(_CONNECTION, _all_groups(message, CONNECTION_RE, 10))
+        .withColumn(_ACL, _all_groups(message, ACL_RE, 9))
+        .withColumn(_DENY, _all_groups(message, DENY_RE, 7))
     )
-    msg_id = F.col("_asa_msg_id")
 
-    def conn(index: int) -> Column:
-        return _element(F.col("_asa_connection"), index)
 
-    def acl(index: int) -> Column:
-        return _element(F.col("_asa_acl"), index)
+def _conn(index: int) -> Column:
+    return _element(F.col(_CONNECTION), index)
 
-    def deny(index: int) -> Column:
-        return _element(F.col("_asa_deny"), index)
 
-    verb, direction, conn_id = conn(1), conn(2), conn(4)
-    ip1, port1, ip2, port2 = conn(6), conn(7), conn(9), conn(10)
-    # The verdict comes from the message id alone: a Built line whose endpoints do not parse
-    # stays 'allowed' with null IPs, so the core rejects it visibly instead of skipping it.
+def _acl(index: int) -> Column:
+    return _element(F.col(_ACL), index)
+
+
+def _deny(index: int) -> Column:
+    return _element(F.col(_DENY), index)
+
+
+def _action(msg_id: Column) -> Column:
+    """The verdict from the message id alone: a Built line whose endpoints do not parse stays
+    'allowed' with null IPs, so the core rejects it visibly instead of skipping it."""
+    is_acl, verdict = msg_id == ACL_ID, _acl(2)
+    return (
+        F.when(msg_id.isin(*BUILT_IDS), "allowed")
+        .when(msg_id.isin(*TEARDOWN_IDS), "teardown")
+        .when(is_acl & verdict.isin(*ACL_ALLOWED), "allowed")
+        .when(is_acl & (verdict == "denied"), "blocked")
+        .when(msg_id.rlike(DENY_ID_PATTERN), "blocked")
+    )
+
+
+def _endpoints(msg_id: Column, context: FormatContext) -> dict[str, Column]:
+    """Client and server of a Built/Teardown, ACL or Deny line.
+
+    Both Built and Teardown list the lower-security side first. Built says who initiated:
+    inbound = first endpoint is the client, outbound = first endpoint is the server.
+    Teardown does not say: the endpoint on an SMB port (and only it) is taken as the server,
+    so the teardown lands on the same (src, dest) as its Built line.
+    """
     is_built = msg_id.isin(*BUILT_IDS)
-    is_teardown = msg_id.isin(*TEARDOWN_IDS)
+    connection = is_built | msg_id.isin(*TEARDOWN_IDS)
     is_acl = msg_id == ACL_ID
-    verdict = acl(2)
+    ip1, port1, ip2, port2 = _conn(6), _conn(7), _conn(9), _conn(10)
     smb_ports = [str(port) for port in context.smb_ports]
-    # Both Built and Teardown list the lower-security side first. Built says who initiated:
-    # inbound = first endpoint is the client, outbound = first endpoint is the server.
-    # Teardown does not say: the endpoint on an SMB port (and only it) is taken as the server,
-    # so the teardown lands on the same (src, dest) as its Built line.
-    first_is_server = F.when(is_built, direction == "outbound").otherwise(
+    first_is_server = F.when(is_built, _conn(2) == "outbound").otherwise(
         port1.isin(*smb_ports) & ~port2.isin(*smb_ports)
     )
-    connection = is_built | is_teardown
 
     def pick(from_conn_client: Column, from_conn_server: Column, from_acl: Column, from_deny: Column) -> Column:
         return (
@@ -168,46 +149,53 @@ def normalize_cisco_asa(df: DataFrame, fields: Fields, context: FormatContext, k
             .otherwise(from_deny)
         )
 
-    action = (
-        F.when(is_built, "allowed")
-        .when(is_teardown, "teardown")
-        .when(is_acl & verdict.isin(*ACL_ALLOWED), "allowed")
-        .when(is_acl & (verdict == "denied"), "blocked")
-        .when(msg_id.rlike(DENY_ID_PATTERN), "blocked")
-    )
-    word = F.coalesce(verdict, verb, _group(message, r"%\S+: (\S+)", 1))
-    return to_canonical(
-        parsed,
-        {
-            "event_time": syslog_time_to_utc(fields.col("timestamp"), fields.type("timestamp"), context.timezone),
-            "src_ip": pick(ip1, ip2, acl(5), deny(3)),
-            "dest_ip": pick(ip2, ip1, acl(8), deny(6)),
-            "src_port": port_text(pick(port1, port2, acl(6), deny(4))),
-            "dest_port": port_text(pick(port2, port1, acl(9), deny(7))),
-            "transport": protocol_name(F.coalesce(conn(3), acl(3), deny(1))),
-            "action": action,
-            "vendor_action": F.concat_ws(":", msg_id, word),
-            # ASA reports one total for both directions ("bytes N" on Teardown): it goes to
-            # bytes_out, bytes_in stays null, so bytes_in + bytes_out is right; the split is unknown.
-            "bytes_out": F.when(is_teardown, _group(message, r" bytes (\d+)", 1).try_cast("bigint")),
-            "dvc": host,
-            "rule": acl(1),
-            "session_id": F.when(connection, conn_id),
-            "session_key": F.when(
-                connection & conn_id.isNotNull(), F.concat_ws("|", F.coalesce(host, F.lit("")), conn_id)
-            ),
-            "direction": direction,
-        },
-        keep,
-    )
+    return {
+        "src_ip": pick(ip1, ip2, _acl(5), _deny(3)),
+        "dest_ip": pick(ip2, ip1, _acl(8), _deny(6)),
+        "src_port": port_text(pick(port1, port2, _acl(6), _deny(4))),
+        "dest_port": port_text(pick(port2, port1, _acl(9), _deny(7))),
+    }
 
 
-CISCO_ASA = SourceFormat(
+# The canonical columns the text parser yields (the rest come from the declaration).
+PARSED = ("src_ip", "dest_ip", "src_port", "dest_port", "transport", "action", "vendor_action", "bytes_out", "rule",
+          "session_id", "session_key", "direction")
+
+
+def parse_cisco_asa(df: DataFrame, fields: Fields, context: FormatContext) -> tuple[DataFrame, Mapping[str, Column]]:
+    """The message's endpoints, verdict, bytes and session, from the Built/Teardown, ACL or Deny pattern."""
+    message = fields.col("message")
+    host = fields.col("host").cast("string")
+    msg_id = F.col(_MSG_ID)
+    connection = msg_id.isin(*BUILT_IDS) | msg_id.isin(*TEARDOWN_IDS)
+    conn_id = _conn(4)
+    word = F.coalesce(_acl(2), _conn(1), _group(message, r"%\S+: (\S+)", 1))
+    return _with_matches(df, message), {
+        **_endpoints(msg_id, context),
+        "transport": protocol_name(F.coalesce(_conn(3), _acl(3), _deny(1))),
+        "action": _action(msg_id),
+        "vendor_action": F.concat_ws(":", msg_id, word),
+        # ASA reports one total for both directions ("bytes N" on Teardown): it goes to
+        # bytes_out, bytes_in stays null, so bytes_in + bytes_out is right; the split is unknown.
+        "bytes_out": F.when(msg_id.isin(*TEARDOWN_IDS), _group(message, r" bytes (\d+)", 1).try_cast("bigint")),
+        "rule": _acl(1),
+        "session_id": F.when(connection, conn_id),
+        "session_key": F.when(
+            connection & conn_id.isNotNull(), F.concat_ws("|", F.coalesce(host, F.lit("")), conn_id)
+        ),
+        "direction": _conn(2),
+    }
+
+
+CISCO_ASA = declare(VendorSpec(
     name="cisco_asa",
-    fields=FIELDS,
-    required=REQUIRED,
-    prefilter=prefilter_cisco_asa,
-    normalize=normalize_cisco_asa,
-    smb_apps=SMB_APPS,
     description="Cisco ASA / FTD syslog kept as text (Built/Teardown/106100/Deny messages)",
-)
+    columns={
+        "event_time": Computed(("timestamp",), syslog_time("timestamp")),
+        "dvc": "host",
+    },
+    parse=Parse(("message",), PARSED, parse_cisco_asa),
+    required=("timestamp", "message"),
+    prefilter=prefilter_cisco_asa,
+    # ASA connection messages name no application: SMB by port only.
+))

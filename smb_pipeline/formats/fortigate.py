@@ -2,59 +2,13 @@
 
 from __future__ import annotations
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column
 from pyspark.sql import functions as F
 
-from smb_pipeline.formats.base import (
-    Fields,
-    FormatContext,
-    SourceFormat,
-    epoch_to_timestamp,
-    local_to_utc,
-    port_text,
-    protocol_name,
-    raw_variants,
-    session_key,
-    smb_prefilter,
-    to_canonical,
-)
-
-# `start` opens a session logged twice; the others close it (or log it once, when start logging is off).
-OPENING_ACTIONS = frozenset({"accept", "start"})
-CLOSING_ACTIONS = frozenset({"close", "timeout", "client-rst", "server-rst"})
-ALLOWED_ACTIONS = OPENING_ACTIONS | CLOSING_ACTIONS
-# `deny` is a policy block; `ip-conn` a connection that never got through.
-BLOCKED_ACTIONS = frozenset({"deny", "ip-conn", "block"})
-# Predefined services SMB (TCP 445) and SAMBA (TCP 139), and the application-control name.
-SMB_APPS = frozenset({"smb", "samba"})
-
-FIELDS = {
-    "eventtime": ("eventtime",),
-    "date": ("date",),
-    "time": ("time",),
-    "tz": ("tz",),
-    "srcip": ("srcip",),
-    "dstip": ("dstip",),
-    "srcport": ("srcport",),
-    "dstport": ("dstport",),
-    "proto": ("proto",),
-    "service": ("service",),
-    "app": ("app",),
-    "action": ("action",),
-    "sentbyte": ("sentbyte",),
-    "rcvdbyte": ("rcvdbyte",),
-    "devname": ("devname",),
-    "vd": ("vd",),
-    "policyid": ("policyid",),
-    "policyname": ("policyname",),
-    "sessionid": ("sessionid",),
-}
-REQUIRED = frozenset({"srcip", "dstip", "dstport", "action"})
-
-
-def prefilter_fortigate(fields: Fields, context: FormatContext) -> Column:
-    allowed = fields.isin("action", raw_variants(ALLOWED_ACTIONS))
-    return allowed & smb_prefilter(fields, context, "dstport", ("service", "app"), SMB_APPS)
+from smb_pipeline.formats.base import Fields, FormatContext
+from smb_pipeline.formats.declarative import declare
+from smb_pipeline.formats.spec import Computed, Match, Session, VendorSpec, Verdicts
+from smb_pipeline.formats.times import epoch_to_timestamp, local_to_utc
 
 
 def _event_time(fields: Fields, context: FormatContext) -> Column:
@@ -70,48 +24,35 @@ def _event_time(fields: Fields, context: FormatContext) -> Column:
     return F.coalesce(epoch, with_offset, local)
 
 
-def normalize_fortigate(df: DataFrame, fields: Fields, context: FormatContext, keep: tuple[str, ...]) -> DataFrame:
-    action = F.lower(F.trim(fields.col("action")))
-    session_id = fields.col("sessionid", "string")
-    # A session logged at start and at close shares (devname, sessionid).
-    key = session_key(fields.col("devname", "string"), session_id)
-    is_start = F.coalesce(action == "start", F.lit(False))
-    canonical_action = (
-        F.when(action.isin(*OPENING_ACTIONS), "allowed")
-        .when(action.isin(*CLOSING_ACTIONS), F.when(key.isNotNull(), "teardown").otherwise("allowed"))
-        .when(action.isin(*BLOCKED_ACTIONS), "blocked")
-    )
-    apps = F.concat_ws(",", F.trim(fields.col("service", "string")), F.trim(fields.col("app", "string")))
-    return to_canonical(
-        df,
-        {
-            "event_time": _event_time(fields, context),
-            "src_ip": fields.col("srcip"),
-            "dest_ip": fields.col("dstip"),
-            "src_port": port_text(fields.col("srcport")),
-            "dest_port": port_text(fields.col("dstport")),
-            "transport": protocol_name(fields.col("proto")),
-            "app": F.when(apps != "", F.lower(apps)),
-            "action": canonical_action,
-            "vendor_action": fields.col("action"),
-            # The start record has no totals; the closing record carries them.
-            "bytes_in": F.when(~is_start, fields.col("rcvdbyte").try_cast("bigint")),
-            "bytes_out": F.when(~is_start, fields.col("sentbyte").try_cast("bigint")),
-            "dvc": fields.col("devname"),
-            "rule": F.coalesce(fields.col("policyname", "string"), fields.col("policyid", "string")),
-            "session_id": session_id,
-            "session_key": key,
-        },
-        keep,
-    )
-
-
-FORTIGATE = SourceFormat(
+FORTIGATE = declare(VendorSpec(
     name="fortigate",
-    fields=FIELDS,
-    required=REQUIRED,
-    prefilter=prefilter_fortigate,
-    normalize=normalize_fortigate,
-    smb_apps=SMB_APPS,
     description="Fortinet FortiGate traffic log (FortiOS key=value names)",
-)
+    columns={
+        "event_time": Computed(("eventtime", "date", "time", "tz"), _event_time),
+        "src_ip": "srcip",
+        "dest_ip": "dstip",
+        "src_port": "srcport",
+        "dest_port": "dstport",
+        "transport": "proto",
+        "app": ("service", "app"),
+        "action": "action",
+        "bytes_out": "sentbyte",
+        "bytes_in": "rcvdbyte",
+        "dvc": "devname",
+        "rule": ("policyname", "policyid"),
+        "session_id": "sessionid",
+    },
+    required=("srcip", "dstip", "dstport", "action"),
+    # `start` opens a session logged twice; the ends close it (or log it once, when start logging
+    # is off). `deny` is a policy block; `ip-conn` a connection that never got through.
+    verdicts=Verdicts(
+        allowed=frozenset({"accept", "start"}),
+        ends=frozenset({"close", "timeout", "client-rst", "server-rst"}),
+        blocked=frozenset({"deny", "ip-conn", "block"}),
+    ),
+    # A session logged at start and at close shares (devname, sessionid); the start record has no totals.
+    session=Session(device=("devname",), start=Match("action", frozenset({"start"}))),
+    # Predefined services SMB (TCP 445) and SAMBA (TCP 139), and the application-control name.
+    smb_apps=frozenset({"smb", "samba"}),
+    unused=("vd",),
+))

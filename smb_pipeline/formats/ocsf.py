@@ -1,21 +1,18 @@
-"""`ocsf`: OCSF Network Activity (class 4001), as Amazon Security Lake stores it."""
+"""`ocsf`: OCSF Network Activity (class 4001), as Amazon Security Lake stores it.
+
+The verdict is numeric: `action_id` 1 Allowed, 2 Denied; when it is 0/99 (Unknown, Other) or
+absent, `disposition_id` decides. Producers that log Open and Close of a connection repeat its
+uid; others give one record per uid.
+"""
 
 from __future__ import annotations
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column
 from pyspark.sql import functions as F
 
-from smb_pipeline.formats.base import (
-    Fields,
-    FormatContext,
-    SourceFormat,
-    any_time_to_utc,
-    port_text,
-    protocol_name,
-    session_key,
-    smb_prefilter,
-    to_canonical,
-)
+from smb_pipeline.formats.base import Fields, FormatContext, protocol_name, session_key, smb_prefilter
+from smb_pipeline.formats.declarative import declare
+from smb_pipeline.formats.spec import Computed, Session, VendorSpec
 
 NETWORK_ACTIVITY = 4001
 ALLOWED_ACTION_IDS = (1,)  # action_id 1 Allowed
@@ -27,29 +24,12 @@ OPEN_ACTIVITY, CLOSE_ACTIVITY = 1, 2
 DIRECTIONS = {0: "unknown", 1: "inbound", 2: "outbound", 3: "lateral"}
 SMB_APPS = frozenset({"smb", "cifs"})
 
-FIELDS = {
-    "time": ("time",),
-    "src_endpoint.ip": ("src_endpoint.ip",),
-    "src_endpoint.port": ("src_endpoint.port",),
-    "dst_endpoint.ip": ("dst_endpoint.ip",),
-    "dst_endpoint.port": ("dst_endpoint.port",),
-    "connection_info.protocol_num": ("connection_info.protocol_num",),
-    "connection_info.protocol_name": ("connection_info.protocol_name",),
-    "connection_info.uid": ("connection_info.uid",),
-    "connection_info.direction_id": ("connection_info.direction_id",),
-    "app_name": ("app_name",),
-    "action": ("action",),
-    "action_id": ("action_id",),
-    "disposition": ("disposition",),
-    "disposition_id": ("disposition_id",),
-    "activity_id": ("activity_id",),
-    "class_uid": ("class_uid",),
-    "traffic.bytes_in": ("traffic.bytes_in",),
-    "traffic.bytes_out": ("traffic.bytes_out",),
-    "device.hostname": ("device.hostname",),
-    "firewall_rule.name": ("firewall_rule.name",),
-}
-REQUIRED = frozenset({"time", "src_endpoint.ip", "dst_endpoint.ip", "dst_endpoint.port"})
+
+def is_network_activity(fields: Fields) -> Column:
+    """Network Activity, or no class named (a producer that logs only this class); the
+    normalizer gives other classes no verdict, so the prefilter and it agree."""
+    class_uid = fields.col("class_uid").try_cast("int")
+    return class_uid.isNull() | fields.isin("class_uid", (NETWORK_ACTIVITY,))
 
 
 def prefilter_ocsf(fields: Fields, context: FormatContext) -> Column:
@@ -66,24 +46,19 @@ def prefilter_ocsf(fields: Fields, context: FormatContext) -> Column:
     return predicate
 
 
-def is_network_activity(fields: Fields) -> Column:
-    """Network Activity, or no class named (a producer that logs only this class); the
-    normalizer gives other classes no verdict, so the prefilter and it agree."""
-    class_uid = fields.col("class_uid").try_cast("int")
-    return class_uid.isNull() | fields.isin("class_uid", (NETWORK_ACTIVITY,))
+def _keyed(fields: Fields) -> Column:
+    """Whether the record has a session key (as the declared `Session` builds it)."""
+    return session_key(fields.col("device.hostname", "string"), fields.col("connection_info.uid", "string")).isNotNull()
 
 
-def _direction(direction_id: Column) -> Column:
-    mapped = F.lit(None).cast("string")
-    for number, name in DIRECTIONS.items():
-        mapped = F.when(direction_id == number, F.lit(name)).otherwise(mapped)
-    return mapped
+def _activity(fields: Fields, activity: int) -> Column:
+    """Records of a keyed session with this activity: Open carries no totals, Close ends it."""
+    return F.coalesce((fields.col("activity_id").try_cast("int") == activity) & _keyed(fields), F.lit(False))
 
 
-def normalize_ocsf(df: DataFrame, fields: Fields, context: FormatContext, keep: tuple[str, ...]) -> DataFrame:
+def _verdict(fields: Fields, context: FormatContext) -> Column:
     action_id = fields.col("action_id").try_cast("int")
     disposition_id = fields.col("disposition_id").try_cast("int")
-    activity_id = fields.col("activity_id").try_cast("int")
     by_action = F.when(action_id.isin(*ALLOWED_ACTION_IDS), "allowed").when(
         action_id.isin(*BLOCKED_ACTION_IDS), "blocked"
     )
@@ -92,48 +67,55 @@ def normalize_ocsf(df: DataFrame, fields: Fields, context: FormatContext, keep: 
     )
     by_id = F.when(action_id.isNull() | action_id.isin(*UNKNOWN_ACTION_IDS), by_disposition).otherwise(by_action)
     verdict = F.when(is_network_activity(fields), by_id)  # other classes carry no traffic verdict
-    uid = fields.col("connection_info.uid", "string")
-    # Producers that log Open and Close of a connection repeat its uid; others give one record per uid.
-    key = session_key(fields.col("device.hostname", "string"), uid)
-    is_close = F.coalesce((activity_id == CLOSE_ACTIVITY) & key.isNotNull(), F.lit(False))
-    no_totals = F.coalesce((activity_id == OPEN_ACTIVITY) & key.isNotNull(), F.lit(False))
-    vendor_action = F.coalesce(
-        fields.col("action", "string"), fields.col("disposition", "string"), action_id.cast("string")
-    )
-    return to_canonical(
-        df,
-        {
-            "event_time": any_time_to_utc(fields.col("time"), fields.type("time"), context.timezone),
-            "src_ip": fields.col("src_endpoint.ip"),
-            "dest_ip": fields.col("dst_endpoint.ip"),
-            "src_port": port_text(fields.col("src_endpoint.port")),
-            "dest_port": port_text(fields.col("dst_endpoint.port")),
-            "transport": F.coalesce(
-                protocol_name(fields.col("connection_info.protocol_num")),
-                F.lower(F.trim(fields.col("connection_info.protocol_name"))),
-            ),
-            "app": F.lower(F.trim(fields.col("app_name"))),
-            "action": F.when(is_close & (verdict == "allowed"), "teardown").otherwise(verdict),
-            "vendor_action": vendor_action,
-            # OCSF: bytes_in is dst -> src (server -> client), bytes_out src -> dst.
-            "bytes_in": F.when(~no_totals, fields.col("traffic.bytes_in").try_cast("bigint")),
-            "bytes_out": F.when(~no_totals, fields.col("traffic.bytes_out").try_cast("bigint")),
-            "dvc": fields.col("device.hostname"),
-            "rule": fields.col("firewall_rule.name"),
-            "session_id": uid,
-            "session_key": key,
-            "direction": _direction(fields.col("connection_info.direction_id").try_cast("int")),
-        },
-        keep,
-    )
+    return F.when(_activity(fields, CLOSE_ACTIVITY) & (verdict == "allowed"), "teardown").otherwise(verdict)
 
 
-OCSF = SourceFormat(
+def _vendor_action(fields: Fields, context: FormatContext) -> Column:
+    return F.coalesce(fields.col("action", "string"), fields.col("disposition", "string"),
+                      fields.col("action_id").try_cast("int").cast("string"))
+
+
+def _transport(fields: Fields, context: FormatContext) -> Column:
+    return F.coalesce(protocol_name(fields.col("connection_info.protocol_num")),
+                      F.lower(F.trim(fields.col("connection_info.protocol_name"))))
+
+
+def _direction(fields: Fields, context: FormatContext) -> Column:
+    direction_id = fields.col("connection_info.direction_id").try_cast("int")
+    mapped = F.lit(None).cast("string")
+    for number, name in DIRECTIONS.items():
+        mapped = F.when(direction_id == number, F.lit(name)).otherwise(mapped)
+    return mapped
+
+
+def _bytes(name: str) -> Computed:
+    """OCSF: bytes_in is dst -> src (server -> client), bytes_out src -> dst; none on Open."""
+    return Computed((name, "activity_id"), lambda fields, context: F.when(
+        ~_activity(fields, OPEN_ACTIVITY), fields.col(name).try_cast("bigint")))
+
+
+OCSF = declare(VendorSpec(
     name="ocsf",
-    fields=FIELDS,
-    required=REQUIRED,
-    prefilter=prefilter_ocsf,
-    normalize=normalize_ocsf,
-    smb_apps=SMB_APPS,
     description="OCSF Network Activity (4001), Amazon Security Lake layout",
-)
+    columns={
+        "event_time": "time",
+        "src_ip": "src_endpoint.ip",
+        "src_port": "src_endpoint.port",
+        "dest_ip": "dst_endpoint.ip",
+        "dest_port": "dst_endpoint.port",
+        "transport": Computed(("connection_info.protocol_num", "connection_info.protocol_name"), _transport),
+        "session_id": "connection_info.uid",
+        "direction": Computed(("connection_info.direction_id",), _direction),
+        "app": "app_name",
+        "vendor_action": Computed(("action", "action_id", "disposition"), _vendor_action),
+        "action": Computed(("action_id", "disposition_id", "activity_id", "class_uid"), _verdict),
+        "bytes_in": _bytes("traffic.bytes_in"),
+        "bytes_out": _bytes("traffic.bytes_out"),
+        "dvc": "device.hostname",
+        "rule": "firewall_rule.name",
+    },
+    required=("time", "src_endpoint.ip", "dst_endpoint.ip", "dst_endpoint.port"),
+    session=Session(device=("device.hostname",)),
+    smb_apps=SMB_APPS,
+    prefilter=prefilter_ocsf,
+))

@@ -10,23 +10,18 @@ port, 22 dst port, 23 data length; IPv6: 10 class, 11 flow label, 12 hop limit,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from smb_pipeline.formats.base import Fields, FormatContext, SourceFormat, port_text, protocol_name, to_canonical
-from smb_pipeline.formats.cisco_asa import syslog_time_to_utc
+from smb_pipeline.formats.base import Fields, FormatContext, port_text, protocol_name
+from smb_pipeline.formats.declarative import declare
+from smb_pipeline.formats.spec import Computed, Parse, VendorSpec, Verdicts
+from smb_pipeline.formats.text import csv_field, syslog_time
 
-ALLOWED_ACTIONS = frozenset({"pass"})
-BLOCKED_ACTIONS = frozenset({"block", "reject"})
+VERDICTS = Verdicts(allowed=frozenset({"pass"}), blocked=frozenset({"block", "reject"}))
 PORT_PROTOCOLS = frozenset({"6", "17"})
-SMB_APPS: frozenset[str] = frozenset()  # filterlog names no application
-
-FIELDS = {
-    "timestamp": ("timestamp",),
-    "host": ("host",),
-    "message": ("message",),
-}
-REQUIRED = frozenset({"timestamp", "message"})
 
 # 1-based CSV positions per IP version: protocol id, protocol text, src, dst, src port, dst port.
 POSITIONS = {
@@ -37,23 +32,29 @@ PREFIX_RE = r"^.*?filterlog(\[\d+\])?:\s*"
 
 
 def prefilter_pfsense(fields: Fields, context: FormatContext) -> Column:
-    """`message IS NOT NULL`, a `pass` field and an SMB port as a whole field, read as the
-    normalizer reads fields (trimmed, any case, leading zeros). A superset, as ",445," may be
-    another field: normalize reads the exact positions.
+    """`message IS NOT NULL`, an allowed action field and an SMB port as a whole field, read as
+    the normalizer reads fields (trimmed, any case, leading zeros). A superset, as ",445," may
+    be another field: normalize reads the exact positions.
     """
     message = fields.col("message")
     ports = "|".join(str(port) for port in context.smb_ports)
-    passed = message.rlike(r"(?i), *pass *,")
+    words = sorted(VERDICTS.allowed)
+    word = words[0] if len(words) == 1 else f"(?:{'|'.join(words)})"
+    passed = message.rlike(rf"(?i), *{word} *,")
     smb_port = message.rlike(rf", *0*({ports}) *(,|$)")
     return message.isNotNull() & passed & smb_port
 
 
-def normalize_pfsense(df: DataFrame, fields: Fields, context: FormatContext, keep: tuple[str, ...]) -> DataFrame:
+# The canonical columns the text parser yields (the rest come from the declaration).
+PARSED = ("src_ip", "dest_ip", "src_port", "dest_port", "transport", "action", "rule", "direction")
+
+
+def parse_pfsense(df: DataFrame, fields: Fields, context: FormatContext) -> tuple[DataFrame, Mapping[str, Column]]:
+    """The CSV fields at their positions for the line's IP version; the action word for `VERDICTS`."""
     parts = F.split(F.regexp_replace(fields.col("message"), PREFIX_RE, ""), ",")
 
     def at(position: int) -> Column:
-        value = F.trim(F.try_element_at(parts, F.lit(position)))
-        return F.when(value != "", value)
+        return csv_field(parts, position)
 
     version = at(9)
 
@@ -62,33 +63,29 @@ def normalize_pfsense(df: DataFrame, fields: Fields, context: FormatContext, kee
 
     proto_id = by_version("proto_id")
     has_ports = proto_id.isin(*PORT_PROTOCOLS)
-    action = F.lower(at(7))
-    return to_canonical(
-        df,
-        {
-            "event_time": syslog_time_to_utc(fields.col("timestamp"), fields.type("timestamp"), context.timezone),
-            # Null when the ip-version field is not 4/6 or the line is short: the core rejects it.
-            "src_ip": by_version("src"),
-            "dest_ip": by_version("dst"),
-            "src_port": port_text(F.when(has_ports, by_version("sport"))),
-            "dest_port": port_text(F.when(has_ports, by_version("dport"))),
-            "transport": protocol_name(F.coalesce(proto_id, by_version("proto_text"))),
-            "action": F.when(action.isin(*ALLOWED_ACTIONS), "allowed").when(action.isin(*BLOCKED_ACTIONS), "blocked"),
-            "vendor_action": at(7),
-            "dvc": fields.col("host"),
-            "rule": F.coalesce(at(4), at(1)),
-            "direction": at(8),
-        },
-        keep,
-    )
+    return df, {
+        # Null when the ip-version field is not 4/6 or the line is short: the core rejects it.
+        "src_ip": by_version("src"),
+        "dest_ip": by_version("dst"),
+        "src_port": port_text(F.when(has_ports, by_version("sport"))),
+        "dest_port": port_text(F.when(has_ports, by_version("dport"))),
+        "transport": protocol_name(F.coalesce(proto_id, by_version("proto_text"))),
+        "action": at(7),
+        "rule": F.coalesce(at(4), at(1)),
+        "direction": at(8),
+    }
 
 
-PFSENSE = SourceFormat(
+PFSENSE = declare(VendorSpec(
     name="pfsense",
-    fields=FIELDS,
-    required=REQUIRED,
-    prefilter=prefilter_pfsense,
-    normalize=normalize_pfsense,
-    smb_apps=SMB_APPS,
     description="pfSense filterlog CSV kept as text",
-)
+    columns={
+        "event_time": Computed(("timestamp",), syslog_time("timestamp")),
+        "dvc": "host",
+    },
+    parse=Parse(("message",), PARSED, parse_pfsense),
+    required=("timestamp", "message"),
+    verdicts=VERDICTS,
+    prefilter=prefilter_pfsense,
+    # filterlog names no application: SMB by port only.
+))

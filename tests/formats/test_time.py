@@ -6,7 +6,7 @@ import datetime as dt
 
 from pyspark.sql.types import StringType
 
-from smb_pipeline.formats.base import any_time_to_utc
+from smb_pipeline.formats.times import any_time_to_utc
 
 # 23:30 in New York on 5 January is 04:30 UTC on the 6th: a wrong reading changes the event's day.
 LOCAL_READING = dt.datetime(2026, 1, 6, 4, 30)
