@@ -13,7 +13,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import pyarrow as pa
 from deltalake import DeltaTable
 
 TABLES = ("smb_allowed_daily", "rejected_events", "smb_alerts")
@@ -22,9 +21,13 @@ RUN_COLUMNS = {"run_id", "computed_at", "written_at", "detected_at", "updated_at
 
 
 def _rows(path: Path) -> tuple[list[str], list[tuple]]:
+    """The table's rows as sorted tuples of text; the lake's parent directory (the workdir the
+    archives are in, too) reads as `<workdir>`, so that file paths compare across workdirs."""
     table = DeltaTable(str(path)).to_pyarrow_table()
     columns = sorted(name for name in table.column_names if name not in RUN_COLUMNS)
-    rows = [tuple(repr(value) for value in row.values()) for row in table.select(columns).to_pylist()]
+    workdir = str(path.parent.parent.resolve())
+    rows = [tuple(repr(value).replace(workdir, "<workdir>") for value in row.values())
+            for row in table.select(columns).to_pylist()]
     return columns, sorted(rows)
 
 
@@ -57,5 +60,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    pa.set_cpu_count(2)
     sys.exit(main(sys.argv[1:]))
