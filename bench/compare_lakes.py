@@ -15,9 +15,12 @@ from pathlib import Path
 
 from deltalake import DeltaTable
 
-TABLES = ("smb_allowed_daily", "rejected_events", "smb_alerts")
-# Set per run, not per input: when it ran, which run wrote it.
-RUN_COLUMNS = {"run_id", "computed_at", "written_at", "detected_at", "updated_at", "created_at", "pipeline_version"}
+from smb_pipeline.alerts.schema import ALERTS_TABLE, TIMESTAMPS
+from smb_pipeline.model.schemas import PAIRS_TABLE, REJECTS_TABLE
+
+TABLES = (PAIRS_TABLE, REJECTS_TABLE, ALERTS_TABLE)
+# Set per run, not per input: when the alert was created and last updated.
+RUN_COLUMNS = set(TIMESTAMPS)
 
 
 def _rows(path: Path) -> tuple[list[str], list[tuple]]:

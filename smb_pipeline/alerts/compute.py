@@ -24,6 +24,7 @@ from smb_pipeline.alerts.settings import DETECTIONS, AlertsConfig
 from smb_pipeline.alerts.suppression import with_suppression
 from smb_pipeline.alerts.texts import with_texts
 from smb_pipeline.alerts.volume import VOLUME_SPIKE, volume_spikes
+from smb_pipeline.transforms.frames import union_all
 
 OUTBOUND_MODES = ("destination", "both")
 
@@ -88,10 +89,7 @@ def compute_alerts(pairs: DataFrame, history: DataFrame, plan: DetectionPlan, al
     frames = _detected(flagged, history, plan, alerts)
     if not frames:
         return pairs.sparkSession.createDataFrame([], COMPUTED_SCHEMA)
-    union = frames[0]
-    for frame in frames[1:]:
-        union = union.unionByName(frame)
-    scored = with_score(union, alerts.scoring)
+    scored = with_score(union_all(frames), alerts.scoring)
     texted = with_texts(scored, alerts.detections)
     suppressed = with_suppression(texted, alerts.allowlist_entries)
     with_id = suppressed.withColumn(

@@ -19,6 +19,7 @@ from smb_pipeline.bi.catalog import RUNS_TABLE
 from smb_pipeline.config import PipelineConfig, load_config, parse_day
 from smb_pipeline.errors import ConfigError
 from smb_pipeline.model.schemas import PAIRS_TABLE, REJECTS_TABLE
+from smb_pipeline.transforms.frames import union_all
 
 DEFAULT_DAYS = 7
 
@@ -41,11 +42,8 @@ class Review:
         """Pairs seen for the first time on some day of the range (with that day)."""
         frames = [queries.new_pairs(self.pairs_table, self.start + dt.timedelta(days=n))
                   for n in range((self.end - self.start).days + 1)]
-        union = frames[0]
-        for frame in frames[1:]:
-            union = union.unionByName(frame)
-        return union.select("event_date", "src_ip", "dest_ip", "connection_count", "dest_ports", "sources") \
-            .orderBy("event_date", F.desc("connection_count"))
+        columns = ("event_date", "src_ip", "dest_ip", "connection_count", "dest_ports", "sources")
+        return union_all(frames).select(*columns).orderBy("event_date", F.desc("connection_count"))
 
     def trend(self) -> list[dict]:
         return [r.asDict() for r in queries.day_counts(self.pairs_table, self.rejects_table, self.start,

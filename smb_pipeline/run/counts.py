@@ -15,8 +15,9 @@ from pyspark.sql import DataFrame
 from smb_pipeline.config import PipelineConfig
 from smb_pipeline.model.results import SourceCounts
 from smb_pipeline.model.statuses import STATUS_NOT_SMB, STATUS_REJECTED, STATUS_SMB
-from smb_pipeline.run.staging import census, format_context, union_all
+from smb_pipeline.run.staging import census, format_context
 from smb_pipeline.sources.reader import SourceArchive, reading_inputs
+from smb_pipeline.transforms.frames import union_all
 
 
 def collect_counts(frame: DataFrame) -> dict[tuple, int]:

@@ -31,6 +31,7 @@ from smb_pipeline.model.dates import day_literal
 from smb_pipeline.model.statuses import STATUS_REJECTED
 from smb_pipeline.sources.reader import FileGroup, SourceArchive, with_file_column
 from smb_pipeline.transforms.events import filter_days, with_event_date, with_input_rejects, with_status
+from smb_pipeline.transforms.frames import union_all
 from smb_pipeline.transforms.validate import with_validated_fields
 
 
@@ -50,14 +51,6 @@ def group_prefilter(archive: SourceArchive, group: FileGroup, context: FormatCon
     if group.missing:
         return F.lit(True)
     return archive.format.prefilter(group.fields, context)
-
-
-def union_all(frames: Sequence[DataFrame]) -> DataFrame:
-    """The frames as one, matched by column name."""
-    union = frames[0]
-    for frame in frames[1:]:
-        union = union.unionByName(frame)
-    return union
 
 
 def census(archive: SourceArchive, context: FormatContext, start: dt.date, end: dt.date) -> DataFrame:
