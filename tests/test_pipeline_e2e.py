@@ -334,3 +334,17 @@ def test_census_days_come_from_epoch_arithmetic(spark, archive, tmp_path):
     plan = executed_plan(census(source, format_context(source, config), FIRST_DAY, FIRST_DAY))
     assert "date_from_unix_date" in plan and "unix_seconds(_time" in plan
     assert not re.search(r"cast\(_time#\d+ as date\)", plan), plan
+
+
+@pytest.mark.perf
+def test_a_rerun_reuses_the_generated_classes(spark, archive, tmp_path):
+    """Spark keeps 100 generated classes by default and a run generates about as many: each run
+    compiled most of them again (96 here), and the JIT started over on their code (engine.session).
+    Delta's reading of a new table version may generate a class or two."""
+    compilations = spark._jvm.org.apache.spark.metrics.source.CodegenMetrics.METRIC_COMPILATION_TIME()
+    config = _config(archive, tmp_path / "lake", alerts={"enabled": False})
+    for _ in range(2):  # the first creates the tables, the second replaces their days
+        run_pipeline(spark, config, FIRST_DAY, FIRST_DAY)
+    before = compilations.getCount()
+    run_pipeline(spark, config, FIRST_DAY, FIRST_DAY)
+    assert compilations.getCount() - before <= 4, "classes compiled again"

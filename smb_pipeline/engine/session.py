@@ -25,6 +25,13 @@ _BASE_CONF = {
     # Let adaptive execution also resize the shuffles of persisted plans (off by default in 4.0);
     # a third faster on the 2M-row benchmark, same tables (docs/performance.md).
     "spark.sql.optimizer.canChangeCachedPlanOutputPartitioning": "true",
+    # Dynamic partition pruning helps joins on a partition column; ours join addresses with small
+    # indexes and never a partition column, yet its rule took 7.8 of the pair plan's 7.9 s of
+    # optimization in every run (docs/performance.md).
+    "spark.sql.optimizer.dynamicPartitionPruning.enabled": "false",
+    # A run generates about 100 classes; Spark keeps 100 by default, so every run compiled 46 of
+    # them again and the JIT recompiled their code (a static setting: set when the JVM starts).
+    "spark.sql.codegen.cache.maxEntries": "1000",
     # Spark's console progress bar interleaves with every other line and cannot be read in a log;
     # the command line prints its own progress line (smb_pipeline.cli.progress). A config may turn it on.
     "spark.ui.showConsoleProgress": "false",
