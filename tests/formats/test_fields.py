@@ -1,0 +1,42 @@
+"""The prefilter's building blocks on a few rows: never stricter than the normalizers, whatever
+shortcut they take."""
+
+from __future__ import annotations
+
+from pyspark.sql.types import IntegerType, StringType
+
+from smb_pipeline.formats.base import Fields, _without_superstrings
+
+ROWS = [("allowed", "smb"), (" ALLOWED ", "MS-DS-SMB"), ("Allowed", "gssapi,Smb,krb"), ("allowedx", "netbios-SS"),
+        ("blocked", "http"), (None, None)]
+
+
+def _fields() -> Fields:
+    return Fields("test", "src", {"action": "action", "app": "app"},
+                  {"action": StringType(), "app": StringType()})
+
+
+def test_text_values_match_in_any_case_and_padding_exact_or_not(spark):
+    frame = spark.createDataFrame(ROWS, "action string, app string")
+    matched = frame.filter(_fields().isin("action", ("allowed",))).select("action").collect()
+    assert [row.action for row in matched] == ["allowed", " ALLOWED ", "Allowed"]
+
+
+def test_integer_values_on_a_text_column_are_read_as_numbers(spark):
+    frame = spark.createDataFrame([("445",), (" 0445",), ("80",)], "port string")
+    fields = Fields("test", "src", {"port": "port"}, {"port": StringType()})
+    assert [row.port for row in frame.filter(fields.isin("port", (139, 445))).collect()] == ["445", " 0445"]
+    typed = spark.createDataFrame([(445,), (80,)], "port int")
+    fields = Fields("test", "src", {"port": "port"}, {"port": IntegerType()})
+    assert [row.port for row in typed.filter(fields.isin("port", (445,))).collect()] == [445]
+
+
+def test_an_app_field_mentions_any_id_in_any_case_or_list(spark):
+    frame = spark.createDataFrame(ROWS, "action string, app string")
+    matched = frame.filter(_fields().mentions("app", ("smb", "ms-ds-smb", "netbios-ss"))).select("app").collect()
+    assert [row.app for row in matched] == ["smb", "MS-DS-SMB", "gssapi,Smb,krb", "netbios-SS"]
+
+
+def test_ids_that_contain_another_need_no_test_of_their_own():
+    assert _without_superstrings({"smb", "ms-ds-smb", "netbios-ss"}) == ["netbios-ss", "smb"]
+    assert _without_superstrings({"smb2", "cifs"}) == ["cifs", "smb2"]
