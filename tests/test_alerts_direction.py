@@ -8,6 +8,8 @@ import pytest
 
 from smb_pipeline.alerts.classify import build_address_reference, with_direction
 from smb_pipeline.alerts.special_ranges import load_special_ranges
+from smb_pipeline.transforms.ip import with_ip_hex
+from tests.frames import assert_frame_equal
 
 COMPANY = [ipaddress.ip_network(n) for n in ("10.20.0.0/16", "10.20.5.0/24", "203.0.113.7/32", "2001:db8:c0::/48")]
 LABELS = {"10.20.0.0/16": "dc1", "10.20.5.0/24": "dc1-files", "2001:db8:c0::/48": "v6-campus"}
@@ -52,6 +54,18 @@ def test_direction_of_each_class_pair(spark, reference):
         ("::ffff:8.8.8.8", "10.20.1.1", "inbound", None, "dc1"),
     ]
 
+
+
+def test_keys_the_rows_carry_give_the_same_directions_and_are_dropped(spark, reference):
+    """A run's pairs carry the addresses' keys from validation; classifying with them must give
+    what parsing the addresses gives, and leave the table's columns only."""
+    pairs = [("8.8.8.8", "10.20.1.1", 1), ("10.20.1.1", "10.20.5.9", 2), ("8.8.8.8", "203.0.113.8", 3),
+             ("2001:db8:c0::5", "2a00:1450::1", 4), ("::ffff:10.20.1.1", "8.8.8.8", 5), ("fe80::1", "::1", 6)]
+    frame = spark.createDataFrame(pairs, "src_ip string, dest_ip string, n int")
+    keyed = with_ip_hex(with_ip_hex(frame, "src_ip", "src_ip_hex"), "dest_ip", "dest_ip_hex")
+    with_keys = with_direction(keyed, reference, keys=("src_ip_hex", "dest_ip_hex"))
+    assert with_keys.columns == ["src_ip", "dest_ip", "n", "direction", "src_label", "dest_label"]
+    assert_frame_equal(with_keys, with_direction(frame, reference))
 
 SPECIAL_FAMILIES = [
     "10.1.1.1", "172.16.0.1", "192.168.0.1", "100.64.0.1", "127.0.0.1", "169.254.1.1", "192.0.0.9", "198.18.0.1",

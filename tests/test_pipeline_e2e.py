@@ -275,7 +275,7 @@ def test_a_failure_while_planning_the_outputs_releases_every_cache(spark, archiv
 
     spark.catalog.clearCache()
 
-    def fail(frame):
+    def fail(frame, **options):
         raise RuntimeError("planning failed")
 
     monkeypatch.setattr(outputs, "aggregate_daily_pairs", fail)

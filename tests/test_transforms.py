@@ -114,6 +114,17 @@ def test_aggregation_per_day_and_pair(spark):
     assert first.pair_id != second.pair_id and len(first.pair_id) == 64
 
 
+def test_aggregation_carries_columns_of_the_pair_after_the_table_columns(spark):
+    day = dt.date(2026, 11, 27)
+    t1 = dt.datetime(2026, 11, 27, 1, 0, tzinfo=UTC)
+    rows = [(day, "203.0.113.5", "10.0.0.5", t1, 1, 1, 445, "smb", "fw-a", None, None)] * 2
+    events = _events(spark, rows).withColumn("src_ip_hex", F.lit("00000000000000000000ffffcb007105"))
+    pairs = aggregate_daily_pairs(events, carry=("src_ip_hex",))
+    assert pairs.columns == [*PAIRS_SCHEMA.fieldNames(), "src_ip_hex"]
+    assert_frame_equal(pairs.drop("src_ip_hex"), aggregate_daily_pairs(_events(spark, rows)))
+    assert [row.src_ip_hex for row in pairs.collect()] == ["00000000000000000000ffffcb007105"]
+
+
 def test_cim_normalization_of_epoch_time_and_string_ports(spark):
     frame = spark.createDataFrame(
         [(1795766400.5, "203.0.113.5", "10.0.0.5", "51000", "445", "TCP", "SMB", "Allowed", "edge", "r1")],

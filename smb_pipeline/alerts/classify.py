@@ -57,17 +57,23 @@ def _label_of(cidr: Column, labels: Mapping[str, str]) -> Column:
     return F.element_at(F.create_map(*pairs), cidr)
 
 
-def with_address_class(frame: DataFrame, reference: AddressReference, ip_column: str, prefix: str) -> DataFrame:
-    """Add `<prefix>_class` (company / special / public) and `<prefix>_label` for `ip_column`."""
-    hex_column, company, special = f"_{prefix}_hex", f"_{prefix}_company", f"_{prefix}_special"
-    keyed = with_ip_hex(frame, ip_column, hex_column)
+def with_address_class(frame: DataFrame, reference: AddressReference, ip_column: str, prefix: str,
+                       key_column: str | None = None) -> DataFrame:
+    """Add `<prefix>_class` (company / special / public) and `<prefix>_label` for `ip_column`.
+
+    `key_column`: the address's 128-bit key (`transforms.ip.with_ip_hex`), when the frame already
+    has it; otherwise the address is parsed here.
+    """
+    company, special = f"_{prefix}_company", f"_{prefix}_special"
+    hex_column = key_column or f"_{prefix}_hex"
+    keyed = frame if key_column else with_ip_hex(frame, ip_column, hex_column)
     matched = match_subnets(keyed, reference.company, hex_column).withColumnRenamed("cidr", company)
     matched = match_subnets(matched, reference.special, hex_column).withColumnRenamed("cidr", special)
     address_class = (F.when(F.col(company).isNotNull(), F.lit(COMPANY))
                      .when(F.col(special).isNotNull(), F.lit(SPECIAL)).otherwise(F.lit(PUBLIC)))
     return (matched.withColumn(f"{prefix}_class", address_class)
             .withColumn(f"{prefix}_label", _label_of(F.col(company), reference.labels))
-            .drop(hex_column, company, special))
+            .drop(company, special, *([] if key_column else [hex_column])))
 
 
 def direction(src_class: Column, dest_class: Column) -> Column:
@@ -82,10 +88,16 @@ def direction(src_class: Column, dest_class: Column) -> Column:
     )
 
 
-def with_direction(pairs: DataFrame, reference: AddressReference) -> DataFrame:
-    """Add `direction`, `src_label` and `dest_label` to rows with `src_ip` and `dest_ip`."""
-    columns = [c for c in pairs.columns if c not in DIRECTION_COLUMNS]
-    classified = with_address_class(pairs.select(*columns), reference, "src_ip", "src")
-    classified = with_address_class(classified, reference, "dest_ip", "dest")
+def with_direction(pairs: DataFrame, reference: AddressReference, keys: tuple[str, str] | None = None) -> DataFrame:
+    """Add `direction`, `src_label` and `dest_label` to rows with `src_ip` and `dest_ip`.
+
+    `keys`: the columns holding both addresses' 128-bit keys, when the rows carry them (a run's
+    pairs: validation computed them); they are used instead of parsing the addresses again,
+    and dropped.
+    """
+    columns = [c for c in pairs.columns if c not in DIRECTION_COLUMNS and c not in (keys or ())]
+    src_key, dest_key = keys or (None, None)
+    classified = with_address_class(pairs.select(*columns, *(keys or ())), reference, "src_ip", "src", src_key)
+    classified = with_address_class(classified, reference, "dest_ip", "dest", dest_key)
     return classified.withColumn("direction", direction(F.col("src_class"), F.col("dest_class"))).select(
         *columns, *DIRECTION_COLUMNS)

@@ -25,6 +25,7 @@ from smb_pipeline.transforms.events import rejects_table
 from smb_pipeline.transforms.subnets import build_subnet_index, exclude_company_traffic
 
 log = logging.getLogger("smb_pipeline")
+ADDRESS_KEYS = ("src_ip_hex", "dest_ip_hex")  # added by transforms.validate
 
 
 @dataclass
@@ -81,8 +82,10 @@ def build_outputs(spark: SparkSession, config: PipelineConfig, start: dt.date, e
                                  days_between(start, end))
         # Grouping within day partitions lets the writer's one-file-per-day repartition reuse
         # this shuffle: one shuffle of the few kept rows instead of two.
-        pairs = aggregate_daily_pairs(kept.repartition(delta_io.PARTITION))
-        pairs = with_direction(pairs, address_reference(spark, config))
+        # The addresses' keys from validation ride through the aggregation, so that the direction
+        # does not parse every pair's addresses again.
+        pairs = aggregate_daily_pairs(kept.repartition(delta_io.PARTITION), carry=ADDRESS_KEYS)
+        pairs = with_direction(pairs, address_reference(spark, config), keys=ADDRESS_KEYS)
         skipped = [path for archive in archives for path in archive.files_skipped]
         no_data = [archive.config.name for archive in archives if archive.no_data]
         return RunOutputs(pairs, rejects_table(staged), daily, cached, skipped, no_data)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
@@ -23,14 +25,16 @@ def device(dvc: F.Column, source: F.Column) -> F.Column:
     return F.coalesce(F.when(F.trim(dvc) != "", dvc), source)
 
 
-def aggregate_daily_pairs(events: DataFrame) -> DataFrame:
+def aggregate_daily_pairs(events: DataFrame, carry: Sequence[str] = ()) -> DataFrame:
     """One row per (event_date, src_ip, dest_ip).
 
     A session logged in several records (same non-null `session_key`) counts once;
     `event_count` keeps the number of records for analysts. `pair_id` is a stable hash of
     the day and the pair, the same on every rerun, usable as an alert id.
+    `carry`: columns that are functions of the pair (the addresses' keys), kept after the
+    table's columns.
     """
-    pairs = events.groupBy("event_date", "src_ip", "dest_ip").agg(
+    pairs = events.groupBy("event_date", "src_ip", "dest_ip", *carry).agg(
         # The size of a set, not count_distinct: a distinct aggregate makes Spark expand every
         # row and shuffle twice more, and the sets per pair are small.
         (F.count(F.when(F.col("session_key").isNull(), 1)) + F.size(F.collect_set("session_key"))).alias(
@@ -48,5 +52,5 @@ def aggregate_daily_pairs(events: DataFrame) -> DataFrame:
     )
     pair_id = F.sha2(F.concat_ws("|", F.col("event_date").cast("string"), "src_ip", "dest_ip"), 256)
     return pairs.withColumn("pair_id", pair_id).select(
-        *[F.col(f.name).cast(f.dataType).alias(f.name) for f in PAIRS_SCHEMA.fields]
+        *[F.col(f.name).cast(f.dataType).alias(f.name) for f in PAIRS_SCHEMA.fields], *carry
     )
