@@ -55,7 +55,6 @@ def test_direction_of_each_class_pair(spark, reference):
     ]
 
 
-
 def test_keys_the_rows_carry_give_the_same_directions_and_are_dropped(spark, reference):
     """A run's pairs carry the addresses' keys from validation; classifying with them must give
     what parsing the addresses gives, and leave the table's columns only."""
@@ -66,6 +65,7 @@ def test_keys_the_rows_carry_give_the_same_directions_and_are_dropped(spark, ref
     with_keys = with_direction(keyed, reference, keys=("src_ip_hex", "dest_ip_hex"))
     assert with_keys.columns == ["src_ip", "dest_ip", "n", "direction", "src_label", "dest_label"]
     assert_frame_equal(with_keys, with_direction(frame, reference))
+
 
 SPECIAL_FAMILIES = [
     "10.1.1.1", "172.16.0.1", "192.168.0.1", "100.64.0.1", "127.0.0.1", "169.254.1.1", "192.0.0.9", "198.18.0.1",

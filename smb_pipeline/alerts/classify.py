@@ -95,9 +95,10 @@ def with_direction(pairs: DataFrame, reference: AddressReference, keys: tuple[st
     pairs: validation computed them); they are used instead of parsing the addresses again,
     and dropped.
     """
-    columns = [c for c in pairs.columns if c not in DIRECTION_COLUMNS and c not in (keys or ())]
+    carried = list(keys or ())
+    columns = [c for c in pairs.columns if c not in DIRECTION_COLUMNS and c not in carried]
     src_key, dest_key = keys or (None, None)
-    classified = with_address_class(pairs.select(*columns, *(keys or ())), reference, "src_ip", "src", src_key)
+    classified = with_address_class(pairs.select(*columns, *carried), reference, "src_ip", "src", src_key)
     classified = with_address_class(classified, reference, "dest_ip", "dest", dest_key)
     return classified.withColumn("direction", direction(F.col("src_class"), F.col("dest_class"))).select(
         *columns, *DIRECTION_COLUMNS)

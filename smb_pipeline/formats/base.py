@@ -116,10 +116,12 @@ class Fields:
                 return column.isin(list(values))
             return column.try_cast("long").isin(list(values))
         words = sorted({str(value).lower() for value in values})
+        normalized = F.lower(F.trim(column.cast("string"))).isin(words)
+        if not isinstance(data_type, StringType):
+            return normalized
         # The same test, with the exact spelling tried first: most rows of a clean archive carry
         # it, and for them the comparison of bytes spares a trimmed, lower-cased copy per row.
-        exact = column.isin(words) if isinstance(data_type, StringType) else F.lit(False)
-        return exact | F.lower(F.trim(column.cast("string"))).isin(words)
+        return column.isin(words) | normalized
 
     def mentions(self, name: str, values: tuple[str, ...] | list[str] | frozenset[str]) -> Column:
         """Whether an application field names one of `values` in any case, alone or in a list.

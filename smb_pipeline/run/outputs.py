@@ -23,9 +23,9 @@ from smb_pipeline.storage import delta_io
 from smb_pipeline.transforms.aggregate import aggregate_daily_pairs
 from smb_pipeline.transforms.events import rejects_table
 from smb_pipeline.transforms.subnets import build_subnet_index, exclude_company_traffic
+from smb_pipeline.transforms.validate import ADDRESS_KEYS
 
 log = logging.getLogger("smb_pipeline")
-ADDRESS_KEYS = ("src_ip_hex", "dest_ip_hex")  # added by transforms.validate
 
 
 @dataclass

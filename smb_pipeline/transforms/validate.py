@@ -15,6 +15,9 @@ from pyspark.sql import functions as F
 from smb_pipeline.transforms.ip import with_ip_hex, with_ip_text
 
 _PORT_TEXT = r"^\d{1,5}$"
+# The 128-bit keys of the source and destination addresses that validation adds (`transforms.ip`).
+ADDRESS_KEYS = ("src_ip_hex", "dest_ip_hex")
+_SRC_KEY, _DEST_KEY = ADDRESS_KEYS
 
 
 def _valid_port(text: Column) -> Column:
@@ -32,7 +35,8 @@ def _unchanged(df: DataFrame) -> DataFrame:
 def with_validated_fields(df: DataFrame, stage_end: Callable[[DataFrame], DataFrame] = _unchanged) -> DataFrame:
     """Canonicalize `src_ip`, `dest_ip` and ports; add `reject_reason` / `reject_detail` (null when valid).
 
-    Also keeps `src_ip_hex` / `dest_ip_hex` (128-bit keys) for the company-subnet join.
+    Also keeps `ADDRESS_KEYS` (`src_ip_hex` / `dest_ip_hex`, 128-bit keys) for the company-subnet
+    join and the pairs' direction.
 
     `stage_end` is applied after each address step: the run passes the engine's generated-code
     stage end (`run.staging`), so that each step is small enough for the JIT; it does not change
@@ -43,17 +47,17 @@ def with_validated_fields(df: DataFrame, stage_end: Callable[[DataFrame], DataFr
         .withColumnRenamed("dest_ip", "_raw_dest_ip")
         .withColumnRenamed("src_port", "_raw_src_port")
         .withColumnRenamed("dest_port", "_raw_dest_port")
-        .transform(with_ip_hex, "_raw_src_ip", "src_ip_hex")
+        .transform(with_ip_hex, "_raw_src_ip", _SRC_KEY)
         .transform(stage_end)
-        .transform(with_ip_hex, "_raw_dest_ip", "dest_ip_hex")
+        .transform(with_ip_hex, "_raw_dest_ip", _DEST_KEY)
         .transform(stage_end)
     )
     src_port_ok = F.col("_raw_src_port").isNull() | _valid_port(F.col("_raw_src_port"))
     dest_port_ok = F.col("_raw_dest_port").isNull() | _valid_port(F.col("_raw_dest_port"))
     checks = [
         ("invalid_time", F.col("event_time").isNull(), F.lit("event time is missing or not parseable")),
-        ("invalid_src_ip", F.col("src_ip_hex").isNull(), _detail("src_ip")),
-        ("invalid_dest_ip", F.col("dest_ip_hex").isNull(), _detail("dest_ip")),
+        ("invalid_src_ip", F.col(_SRC_KEY).isNull(), _detail("src_ip")),
+        ("invalid_dest_ip", F.col(_DEST_KEY).isNull(), _detail("dest_ip")),
         ("invalid_src_port", ~src_port_ok, _detail("src_port")),
         ("invalid_dest_port", ~dest_port_ok, _detail("dest_port")),
     ]
@@ -65,9 +69,9 @@ def with_validated_fields(df: DataFrame, stage_end: Callable[[DataFrame], DataFr
     return (
         checked.withColumn("reject_reason", reason)
         .withColumn("reject_detail", detail)
-        .transform(with_ip_text, "src_ip_hex", "src_ip")
+        .transform(with_ip_text, _SRC_KEY, "src_ip")
         .transform(stage_end)
-        .transform(with_ip_text, "dest_ip_hex", "dest_ip")
+        .transform(with_ip_text, _DEST_KEY, "dest_ip")
         .withColumn("src_port", F.when(src_port_ok, F.col("_raw_src_port").cast("int")))
         .withColumn("dest_port", F.when(dest_port_ok, F.col("_raw_dest_port").cast("int")))
         .drop("_raw_src_ip", "_raw_dest_ip", "_raw_src_port", "_raw_dest_port")
