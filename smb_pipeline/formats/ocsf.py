@@ -40,7 +40,8 @@ def prefilter_ocsf(fields: Fields, context: FormatContext) -> Column:
         allowed = fields.isin("action_id", ALLOWED_ACTION_IDS) | (by_disposition & no_verdict)
     else:
         allowed = by_disposition
-    predicate = allowed & smb_prefilter(fields, context, "dst_endpoint.port", ("app_name",), SMB_APPS)
+    # SMB first: the rarer test (see declarative.prefilter).
+    predicate = smb_prefilter(fields, context, "dst_endpoint.port", ("app_name",), SMB_APPS) & allowed
     if fields.has("class_uid"):
         predicate = predicate & is_network_activity(fields)
     return predicate
