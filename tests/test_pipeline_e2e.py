@@ -6,6 +6,7 @@ The expected pair table is derived from the Parquet files with pyarrow and Pytho
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import ipaddress
 import re
@@ -19,10 +20,12 @@ from pyspark.sql import functions as F
 from smb_pipeline.config import config_from_dict
 from smb_pipeline.demo.generate import COMPANY_SUBNETS, generate_cim_archive
 from smb_pipeline.errors import InputError
+from smb_pipeline.model.columns import RAW_COLUMN
 from smb_pipeline.run import outputs
 from smb_pipeline.run.outputs import build_outputs
 from smb_pipeline.run.pipeline import run_pipeline
 from smb_pipeline.run.staging import canonical_candidates, census, format_context, stage_events
+from smb_pipeline.sources import reader
 from smb_pipeline.sources.reader import read_source
 from smb_pipeline.storage import delta_io
 from tests.plans import executed_plan, generated_stages, parquet_scans
@@ -282,6 +285,21 @@ def test_a_failure_while_planning_the_outputs_releases_every_cache(spark, archiv
     with pytest.raises(RuntimeError, match="planning failed"):
         build_outputs(spark, _config(archive, tmp_path), FIRST_DAY, FIRST_DAY)
     assert _nothing_cached()
+
+
+def test_a_normalizer_that_loses_rows_stops_the_run(spark, archive, tmp_path, monkeypatch):
+    """The census no longer counts the prefilter's survivors: the main scan counts what its
+    normalization takes in and gives out, and a difference stops the run before any write."""
+    cim = reader.FORMATS["cim"]
+
+    def lossy(frame, fields, context, keep):
+        canonical = cim.normalize(frame, fields, context, keep)
+        return canonical.filter(F.col("dest_port") != 445) if RAW_COLUMN in keep else canonical
+
+    monkeypatch.setitem(reader.FORMATS, "cim", dataclasses.replace(cim, normalize=lossy))
+    with pytest.raises(RuntimeError, match=r"rows passed the prefilter but \d+ were normalized"):
+        run_pipeline(spark, _config(archive, tmp_path / "lake"), FIRST_DAY, FIRST_DAY)
+    assert not (tmp_path / "lake" / "smb_allowed_daily").exists()
 
 
 def test_census_brings_back_one_group_per_requested_day_and_one_for_the_rest(spark, archive, tmp_path):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import itertools
 
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, Observation
 from pyspark.sql import functions as F
 
 _boundary_ids = itertools.count()
@@ -25,7 +25,14 @@ _boundary_ids = itertools.count()
 BOUNDARY_NAME_PREFIX = "smb_pipeline_codegen_boundary"
 
 
-def end_codegen_stage(df: DataFrame) -> DataFrame:
-    """`df`, with the generated code of its narrow operators ended here."""
-    # Each observation in a plan needs a name of its own; nobody reads the count.
-    return df.observe(f"{BOUNDARY_NAME_PREFIX}_{next(_boundary_ids)}", F.count(F.lit(1)).alias("rows"))
+def end_codegen_stage(df: DataFrame, counted: Observation | None = None) -> DataFrame:
+    """`df`, with the generated code of its narrow operators ended here; with `counted`, the
+    rows that pass are counted into it (as `rows`), for free."""
+    # Each observation in a plan needs a name of its own; without `counted` nobody reads the count.
+    return df.observe(counted or f"{BOUNDARY_NAME_PREFIX}_{next(_boundary_ids)}", F.count(F.lit(1)).alias("rows"))
+
+
+def counting_boundary(purpose: str) -> Observation:
+    """An observation for `end_codegen_stage(df, counted=...)`, named like every boundary (so that
+    plans show it as one) and unique in the session, since a session runs many plans."""
+    return Observation(f"{BOUNDARY_NAME_PREFIX}_{purpose}_{next(_boundary_ids)}")

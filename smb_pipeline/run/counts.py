@@ -1,8 +1,10 @@
 """The run's accounting: every row read ends up in exactly one count, or the run stops.
 
-Counts come from two places: the census (a narrow scan of every row: rows read and prefilter
-survivors per day) and the staged rows (status per row, rows kept after the exclusion).
-Both are a few grouped rows per source and day, so bringing them to the driver is cheap.
+Counts come from two places: the census (a narrow scan of every row's time: rows read per
+day) and the staged rows (the prefilter's survivors, each with a status, and the rows kept
+after the exclusion). Every read row the main flow did not stage was dropped by the
+prefilter: not allowed SMB. All are a few grouped rows per source and day, so bringing them
+to the driver is cheap.
 """
 
 from __future__ import annotations
@@ -27,8 +29,8 @@ def collect_counts(frame: DataFrame) -> dict[tuple, int]:
 
 def count_rows(archives: Sequence[SourceArchive], config: PipelineConfig, start: dt.date,
                end: dt.date) -> dict[tuple, int]:
-    """Census of every source in one job: (source, day, 'rows' | 'candidates' | 'implausible') -> count,
-    where 'implausible' counts the rows with an implausible time that the prefilter drops."""
+    """Census of every source in one job: (source, day, 'rows' | 'implausible') -> count, where
+    'implausible' counts the rows whose time is implausible."""
     census_all = union_all([census(archive, format_context(archive, config), start, end) for archive in archives])
     counts: dict[tuple, int] = {}
     with reading_inputs(archives):
@@ -37,8 +39,7 @@ def count_rows(archives: Sequence[SourceArchive], config: PipelineConfig, start:
         if row.event_date is None:  # rows of other days
             continue
         counts[(row.source, row.event_date, "rows")] = row.rows_read
-        counts[(row.source, row.event_date, "candidates")] = row.candidates
-        counts[(row.source, row.event_date, "implausible")] = row.implausible_others
+        counts[(row.source, row.event_date, "implausible")] = row.implausible
     return counts
 
 
@@ -49,10 +50,10 @@ def summarize_counts(
     sources: Sequence[str],
     days: Sequence[dt.date],
 ) -> dict[dt.date, list[SourceCounts]]:
-    """Per day and source: census (rows read, prefilter survivors) + statuses + kept rows.
+    """Per day and source: rows read (census) + statuses of the staged rows + kept rows.
 
-    Survivors counted by the narrow census scan must equal the rows the main flow
-    classified; a difference means a normalizer lost rows, and the run stops.
+    The rows read that were not staged are the prefilter's drops. More staged rows than rows
+    read would mean the census and the main flow disagree on the rows' days, and the run stops.
     """
     daily: dict[dt.date, list[SourceCounts]] = {}
     for day in days:
@@ -63,18 +64,16 @@ def summarize_counts(
             staged = sum(status_rows.get((name, day, status), 0)
                          for status in (STATUS_SMB, STATUS_NOT_SMB, STATUS_REJECTED))
             read = census_rows.get((name, day, "rows"), 0)
-            # Rows the prefilter drops but the main flow stages: their time is implausible.
-            candidates = census_rows.get((name, day, "candidates"), 0) + census_rows.get((name, day, "implausible"), 0)
-            if candidates != staged:
+            if staged > read:
                 raise RuntimeError(
-                    f"source {name!r}, {day}: {candidates} rows passed the prefilter but {staged} were "
-                    "classified; this is a bug in the format's normalizer (rows would be lost)"
+                    f"source {name!r}, {day}: {read} rows were read but {staged} were classified; "
+                    "the census and the main flow disagree on the rows' days (a bug)"
                 )
             daily[day].append(
                 SourceCounts(
                     source=name,
                     rows_read=read,
-                    not_allowed_smb=read - candidates + status_rows.get((name, day, STATUS_NOT_SMB), 0),
+                    not_allowed_smb=read - staged + status_rows.get((name, day, STATUS_NOT_SMB), 0),
                     rejected=status_rows.get((name, day, STATUS_REJECTED), 0),
                     excluded=smb - kept,
                     aggregated=kept,

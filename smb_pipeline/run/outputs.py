@@ -17,7 +17,7 @@ from smb_pipeline.model.dates import days_between
 from smb_pipeline.model.results import SourceCounts
 from smb_pipeline.model.statuses import STATUS_SMB
 from smb_pipeline.run.counts import collect_counts, count_rows, summarize_counts
-from smb_pipeline.run.staging import stage_events
+from smb_pipeline.run.staging import stage_sources
 from smb_pipeline.sources.reader import SourceArchive, read_source, reading_inputs
 from smb_pipeline.storage import delta_io
 from smb_pipeline.transforms.aggregate import aggregate_daily_pairs
@@ -72,9 +72,12 @@ def build_outputs(spark: SparkSession, config: PipelineConfig, start: dt.date, e
     cached: list[DataFrame] = []
     try:
         implausible = {source for (source, _, kind), n in census_rows.items() if kind == "implausible" and n}
-        staged = _persisted(stage_events(archives, config, start, end, implausible), cached)
+        staging = stage_sources(archives, config, start, end, implausible)
+        staged = _persisted(staging.frame, cached)
         with reading_inputs(archives):
             status_rows = collect_counts(staged.groupBy("source", "event_date", "status").count())
+        for check in staging.checks:
+            check.verify()
         smb_events = staged.filter(F.col("status") == STATUS_SMB)
         kept = _persisted(exclude_company_traffic(smb_events, index, config.exclude_company), cached)
         kept_rows = collect_counts(kept.groupBy("source", "event_date").count())

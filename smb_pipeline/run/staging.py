@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, Observation
 from pyspark.sql import functions as F
 
 from smb_pipeline.config import PipelineConfig
-from smb_pipeline.engine.codegen import end_codegen_stage
+from smb_pipeline.engine.codegen import counting_boundary, end_codegen_stage
 from smb_pipeline.formats.base import FormatContext
 from smb_pipeline.model.columns import (
     CANDIDATE_COLUMN,
@@ -54,29 +55,59 @@ def group_prefilter(archive: SourceArchive, group: FileGroup, context: FormatCon
 
 
 def census(archive: SourceArchive, context: FormatContext, start: dt.date, end: dt.date) -> DataFrame:
-    """Rows per requested owning day and how many pass the cheap prefilter, from a narrow scan.
+    """Rows per requested owning day, and how many of them have an implausible time, from a
+    scan of the time columns alone.
 
-    Only the time and prefilter columns are decoded: Spark prunes every other column of
-    the normalizer's output. Rows of other days form one group with a null day, which the
-    caller drops. A filter on the day would be pushed below the normalization, copying the
-    event-time parsing into the filter: text times would be parsed three times per row.
-    Each schema group is normalized with its own fields; the groups are unioned after.
+    Only what the event time needs is decoded: Spark prunes every other column of the
+    normalizer's output. The prefilter's survivors are counted by the main flow, which
+    classifies each of them (`RowCheck` sees that none is lost). Rows of other days form one
+    group with a null day, which the caller drops. A filter on the day would be pushed below
+    the normalization, copying the event-time parsing into the filter: text times would be
+    parsed three times per row. Each schema group is normalized with its own fields; the
+    groups are unioned after.
     """
-    frames = []
-    for group in archive.groups:
-        flagged = group.frame.withColumn(CANDIDATE_COLUMN, group_prefilter(archive, group, context))
-        frames.append(archive.format.normalize(flagged, group.fields, context, (CANDIDATE_COLUMN, FOLDER_DAY_COLUMN)))
+    frames = [archive.format.normalize(group.frame, group.fields, context, (FOLDER_DAY_COLUMN,))
+              for group in archive.groups]
     dated = with_event_date(union_all(frames), start)
     in_days = F.col("event_date").between(day_literal(start), day_literal(end))
     requested_day = F.when(in_days, F.col("event_date")).alias("event_date")
     return dated.groupBy(F.lit(context.source).alias("source"), requested_day).agg(
         F.count(F.lit(1)).alias("rows_read"),
-        F.count(F.when(F.col(CANDIDATE_COLUMN), 1)).alias("candidates"),
-        F.count(F.when(~F.col(CANDIDATE_COLUMN) & F.col(IMPLAUSIBLE_COLUMN), 1)).alias("implausible_others"),
+        F.count(F.when(F.col(IMPLAUSIBLE_COLUMN), 1)).alias("implausible"),
     )
 
 
-def prefilter_survivors(archive: SourceArchive, group: FileGroup, context: FormatContext) -> DataFrame:
+@dataclass(frozen=True)
+class RowCheck:
+    """The rows one source's normalization takes in and gives out, counted as the main scan runs.
+
+    A normalizer maps each prefilter survivor to one canonical row; one that dropped rows
+    would have them counted as not SMB, silently. The counts ride on the stage ends the scan
+    has anyway (`end_codegen_stage`), so checking costs no pass of its own.
+    """
+
+    source: str
+    taken: tuple[Observation, ...]  # per schema group: the prefilter's survivors
+    given: Observation  # the canonical rows of all groups
+
+    @classmethod
+    def of(cls, archive: SourceArchive) -> RowCheck:
+        return cls(archive.config.name, tuple(counting_boundary("survivors") for _ in archive.groups),
+                   counting_boundary("normalized"))
+
+    def verify(self) -> None:
+        """Raise when the counts differ; call after the action that ran the scan."""
+        taken = sum(observation.get["rows"] for observation in self.taken)
+        given = self.given.get["rows"]
+        if taken != given:
+            raise RuntimeError(
+                f"source {self.source!r}: {taken} rows passed the prefilter but {given} were normalized; "
+                "this is a bug in the format's normalizer (rows would be lost)"
+            )
+
+
+def prefilter_survivors(archive: SourceArchive, group: FileGroup, context: FormatContext,
+                        counted: Observation | None = None) -> DataFrame:
     """The rows that can be allowed SMB, in the vendor's own columns (pushed to Parquet where exact).
 
     The scan's generated code ends at the filter, so that the JIT compiles the loop that
@@ -84,7 +115,7 @@ def prefilter_survivors(archive: SourceArchive, group: FileGroup, context: Forma
     survivors (more than twice as fast; docs/performance.md).
     """
     survivors = group.frame.filter(group_prefilter(archive, group, context))
-    return end_codegen_stage(with_file_column(survivors))
+    return end_codegen_stage(with_file_column(survivors), counted)
 
 
 def _normalized_group(archive: SourceArchive, group: FileGroup, context: FormatContext, rows: DataFrame,
@@ -105,10 +136,12 @@ def _of_source(frames: Sequence[DataFrame], archive: SourceArchive, context: For
     )
 
 
-def canonical_candidates(archive: SourceArchive, context: FormatContext) -> DataFrame:
-    """Prefilter survivors in canonical form (`_normalized_group`); one normalization per schema group."""
-    frames = [_normalized_group(archive, group, context, prefilter_survivors(archive, group, context))
-              for group in archive.groups]
+def canonical_candidates(archive: SourceArchive, context: FormatContext, check: RowCheck | None = None) -> DataFrame:
+    """Prefilter survivors in canonical form (`_normalized_group`); one normalization per schema
+    group. With `check`, the survivors of each group are counted into it."""
+    counters = check.taken if check else (None,) * len(archive.groups)
+    frames = [_normalized_group(archive, group, context, prefilter_survivors(archive, group, context, counted))
+              for group, counted in zip(archive.groups, counters, strict=True)]
     return _of_source(frames, archive, context)
 
 
@@ -128,26 +161,44 @@ def implausible_others(archive: SourceArchive, context: FormatContext, start: dt
     return _of_source(frames, archive, context)
 
 
-def stage_events(archives: Sequence[SourceArchive], config: PipelineConfig, start: dt.date,
-                 end: dt.date, implausible_sources: Collection[str] = ()) -> DataFrame:
+@dataclass(frozen=True)
+class Staging:
+    """The staged rows of every source, and the checks to verify once they have been computed."""
+
+    frame: DataFrame
+    checks: tuple[RowCheck, ...]
+
+
+def stage_sources(archives: Sequence[SourceArchive], config: PipelineConfig, start: dt.date,
+                  end: dt.date, implausible_sources: Collection[str] = ()) -> Staging:
     """All sources' candidates of the requested days, validated, each with a status.
 
-    `implausible_sources`: sources whose census found rows with an implausible time that the
-    prefilter drops; those rows are staged too (and rejected).
+    `implausible_sources`: sources whose census found rows with an implausible time; those the
+    prefilter drops are staged too (and rejected).
     """
     frames = []
+    checks = []
     for archive in archives:
         context = format_context(archive, config)
-        candidates = canonical_candidates(archive, context)
-        if context.source in implausible_sources:
-            candidates = candidates.unionByName(implausible_others(archive, context, start))
+        check = RowCheck.of(archive)
+        checks.append(check)
         # Normalization ends its generated code here, and so does each validation step, so that
         # each gets a method small enough for the JIT. The days are filtered after it, so that
         # the filter reads the event day rather than a copy of the event-time parsing, and
         # before validation, since filters are not moved across stage ends.
-        normalized = end_codegen_stage(with_event_date(candidates, start))
+        normalized = end_codegen_stage(with_event_date(canonical_candidates(archive, context, check), start),
+                                       check.given)
+        if context.source in implausible_sources:
+            others = implausible_others(archive, context, start)
+            normalized = normalized.unionByName(end_codegen_stage(with_event_date(others, start)))
         validated = with_validated_fields(filter_days(normalized, start, end), stage_end=end_codegen_stage)
         staged = with_status(with_input_rejects(validated), config.smb.ports, context.smb_apps)
         # Only a rejected row needs its raw JSON: the persisted frame keeps it for those alone.
         frames.append(staged.withColumn(RAW_COLUMN, F.when(F.col("status") == STATUS_REJECTED, F.col(RAW_COLUMN))))
-    return union_all(frames)
+    return Staging(union_all(frames), tuple(checks))
+
+
+def stage_events(archives: Sequence[SourceArchive], config: PipelineConfig, start: dt.date,
+                 end: dt.date, implausible_sources: Collection[str] = ()) -> DataFrame:
+    """`stage_sources` without its checks: the staged rows alone."""
+    return stage_sources(archives, config, start, end, implausible_sources).frame
