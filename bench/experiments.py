@@ -43,14 +43,14 @@ class Timings:
 
 def census_variants(spark, archive):
     """The pipeline's census (a narrow scan of every row) and the main scan's staged counts."""
-    from smb_pipeline.run import pipeline as P
+    from smb_pipeline.run import staging
     from smb_pipeline.sources.reader import read_source
 
     config = job_config(archive, Path("/nonexistent"))
     source = read_source(spark, config.sources[0], archive.start, archive.end)
-    context = P.format_context(source, config)
-    census = P.census(source, context, archive.start, archive.end)
-    main_scan = P.stage_events([source], config, archive.start, archive.end).groupBy("status").count()
+    context = staging.format_context(source, config)
+    census = staging.census(source, context, archive.start, archive.end)
+    main_scan = staging.stage_sources([source], config, archive.start, archive.end).frame.groupBy("status").count()
     return {"census": census, "main_scan_staged_counts": main_scan}
 
 

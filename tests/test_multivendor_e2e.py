@@ -19,7 +19,7 @@ from smb_pipeline.demo.generate import COMPANY_SUBNETS
 from smb_pipeline.demo.vendors import DEMO_TIMEZONES, generate_vendor_archives
 from smb_pipeline.engine.codegen import BOUNDARY_NAME_PREFIX
 from smb_pipeline.run.pipeline import run_pipeline
-from smb_pipeline.run.staging import census, format_context, stage_events
+from smb_pipeline.run.staging import census, format_context, stage_sources
 from smb_pipeline.sources.reader import read_source
 from tests.plans import generated_stages
 
@@ -110,7 +110,7 @@ def test_sessions_logged_twice_count_once(mixed_run):
 
 def _validates(stage_plan: str) -> bool:
     """Stages above two stage ends validate: the first ends the scan, the second the vendor's
-    normalization (smb_pipeline.run.staging.stage_events)."""
+    normalization (smb_pipeline.run.staging.stage_sources)."""
     return stage_plan.count(f"CollectMetrics {BOUNDARY_NAME_PREFIX}") >= 2
 
 
@@ -122,7 +122,7 @@ def test_validation_code_is_small_enough_for_the_jit(spark, mixed_archive, fmt):
     _truth, config, _root = mixed_archive
     (source,) = [s for s in config.sources if s.format == fmt]
     archive = read_source(spark, source, FIRST_DAY, FIRST_DAY)
-    stages = generated_stages(stage_events([archive], config, FIRST_DAY, FIRST_DAY))
+    stages = generated_stages(stage_sources([archive], config, FIRST_DAY, FIRST_DAY).frame)
     # The stages that read the archive and normalize it run code that differs per vendor.
     validation = [(plan.splitlines()[0][:100], size) for plan, size in stages if _validates(plan)]
     assert len(validation) >= 4, stages
@@ -147,4 +147,4 @@ def test_text_times_are_parsed_once_per_row(spark, mixed_archive, fmt):
 
     assert parses(parse_once) > 0
     assert parses(census(archive, context, FIRST_DAY, FIRST_DAY)) == parses(parse_once)
-    assert parses(stage_events([archive], config, FIRST_DAY, FIRST_DAY)) == parses(parse_once)
+    assert parses(stage_sources([archive], config, FIRST_DAY, FIRST_DAY).frame) == parses(parse_once)

@@ -24,7 +24,7 @@ from smb_pipeline.model.columns import RAW_COLUMN
 from smb_pipeline.run import outputs
 from smb_pipeline.run.outputs import build_outputs
 from smb_pipeline.run.pipeline import run_pipeline
-from smb_pipeline.run.staging import canonical_candidates, census, format_context, stage_events
+from smb_pipeline.run.staging import canonical_candidates, census, format_context, stage_sources
 from smb_pipeline.sources import reader
 from smb_pipeline.sources.reader import read_source
 from smb_pipeline.storage import delta_io
@@ -238,7 +238,7 @@ def test_survivor_validation_is_code_generated(spark, archive, tmp_path):
     Spark interpret the whole projection; that made validating the survivors the slowest step."""
     config = _config(archive, tmp_path)
     source = read_source(spark, config.sources[0], FIRST_DAY, FIRST_DAY)
-    plan = executed_plan(stage_events([source], config, FIRST_DAY, FIRST_DAY))
+    plan = executed_plan(stage_sources([source], config, FIRST_DAY, FIRST_DAY).frame)
     projects = [line.strip() for line in plan.splitlines() if "Project [" in line]
     assert len(projects) > 5, plan
     interpreted = [line[:120] for line in projects if not re.match(r"^(\+- |:- )?\*\(\d+\) Project", line)]
@@ -251,7 +251,7 @@ def test_the_scan_has_generated_code_of_its_own(spark, archive, tmp_path):
     one generated class with it, the JIT handled that loop badly (smb_pipeline.engine.codegen)."""
     config = _config(archive, tmp_path)
     source = read_source(spark, config.sources[0], FIRST_DAY, FIRST_DAY)
-    stages = generated_stages(stage_events([source], config, FIRST_DAY, FIRST_DAY))
+    stages = generated_stages(stage_sources([source], config, FIRST_DAY, FIRST_DAY).frame)
     (scan_stage,) = [text for text, _ in stages if "FileScan" in text and "CollectMetrics" not in text]
     operators = [line for line in scan_stage.splitlines() if "*(" in line]
     assert all(re.search(r"\*\(\d+\) (Project|Filter|ColumnarToRow)", line) for line in operators), operators

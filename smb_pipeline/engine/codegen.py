@@ -29,10 +29,14 @@ def end_codegen_stage(df: DataFrame, counted: Observation | None = None) -> Data
     """`df`, with the generated code of its narrow operators ended here; with `counted`, the
     rows that pass are counted into it (as `rows`), for free."""
     # Each observation in a plan needs a name of its own; without `counted` nobody reads the count.
-    return df.observe(counted or f"{BOUNDARY_NAME_PREFIX}_{next(_boundary_ids)}", F.count(F.lit(1)).alias("rows"))
+    return df.observe(counted or _boundary_name("stage_end"), F.count(F.lit(1)).alias("rows"))
 
 
 def counting_boundary(purpose: str) -> Observation:
     """An observation for `end_codegen_stage(df, counted=...)`, named like every boundary (so that
     plans show it as one) and unique in the session, since a session runs many plans."""
-    return Observation(f"{BOUNDARY_NAME_PREFIX}_{purpose}_{next(_boundary_ids)}")
+    return Observation(_boundary_name(purpose))
+
+
+def _boundary_name(purpose: str) -> str:
+    return f"{BOUNDARY_NAME_PREFIX}_{purpose}_{next(_boundary_ids)}"

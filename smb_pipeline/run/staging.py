@@ -197,8 +197,3 @@ def stage_sources(archives: Sequence[SourceArchive], config: PipelineConfig, sta
         frames.append(staged.withColumn(RAW_COLUMN, F.when(F.col("status") == STATUS_REJECTED, F.col(RAW_COLUMN))))
     return Staging(union_all(frames), tuple(checks))
 
-
-def stage_events(archives: Sequence[SourceArchive], config: PipelineConfig, start: dt.date,
-                 end: dt.date, implausible_sources: Collection[str] = ()) -> DataFrame:
-    """`stage_sources` without its checks: the staged rows alone."""
-    return stage_sources(archives, config, start, end, implausible_sources).frame

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pyspark.sql.types import IntegerType, StringType
 
-from smb_pipeline.formats.base import Fields, _without_superstrings
+from smb_pipeline.formats import FORMATS
+from smb_pipeline.formats.base import Fields, FormatContext, _without_superstrings
 
 ROWS = [("allowed", "smb"), (" ALLOWED ", "MS-DS-SMB"), ("Allowed", "gssapi,Smb,krb"), ("allowedx", "netbios-SS"),
         ("blocked", "http"), (None, None)]
@@ -45,9 +46,6 @@ def test_ids_that_contain_another_need_no_test_of_their_own():
 def test_the_derived_prefilter_tests_smb_before_the_verdict():
     """Spark evaluates a conjunction left to right and stops at the first false: with the rare
     SMB test first, the verdict's text test runs on a few percent of the rows, not on most."""
-    from smb_pipeline.formats import FORMATS
-    from smb_pipeline.formats.base import FormatContext
-
     fields = Fields("test", "src", {"_time": "_time", "src_ip": "src_ip", "dest_ip": "dest_ip",
                                     "dest_port": "dest_port", "app": "app", "action": "action"},
                     {"_time": StringType(), "src_ip": StringType(), "dest_ip": StringType(),
