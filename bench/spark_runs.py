@@ -125,13 +125,13 @@ def job_plans(spark, archive: BenchArchive) -> str:
         from smb_pipeline.run.staging import stage_sources
         from smb_pipeline.sources.reader import read_source
         from smb_pipeline.transforms.aggregate import aggregate_daily_pairs
-        from smb_pipeline.transforms.subnets import build_subnet_index, exclude_company_traffic
+        from smb_pipeline.transforms.subnets import exclude_company_traffic
 
         config = job_config(archive, Path("/nonexistent"))
         source = read_source(spark, config.sources[0], archive.start, archive.end)
         staged = stage_sources([source], config, archive.start, archive.end).frame
-        kept = exclude_company_traffic(staged.filter(staged["status"] == STATUS_SMB),
-                                       build_subnet_index(spark, config.company_subnets), config.exclude_company)
+        kept = exclude_company_traffic(staged.filter(staged["status"] == STATUS_SMB), config.company_subnets,
+                                       config.exclude_company)
         with contextlib.redirect_stdout(buffer):
             aggregate_daily_pairs(kept).explain(mode="formatted")
     except Exception as exc:  # the library is edited by others; the plans are a courtesy

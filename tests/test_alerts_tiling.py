@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 
-from smb_pipeline.alerts.tiling import collapsed, disjoint_labelled
+from smb_pipeline.alerts.tiling import disjoint_labelled
+from smb_pipeline.transforms.subnets import collapsed
 
 
 def _nets(*cidrs):

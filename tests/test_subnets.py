@@ -1,4 +1,4 @@
-"""Company-subnet exclusion: each mode, edge CIDRs, overlaps, and the join strategy in the plan."""
+"""Company-subnet exclusion: each mode, edge CIDRs, overlaps, the flag, and the join strategy in the plan."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import pytest
 
 from smb_pipeline.config import parse_cidr
 from smb_pipeline.engine.codegen import end_codegen_stage
+from smb_pipeline.model.columns import COMPANY_COLUMN
 from smb_pipeline.transforms.ip import with_ip_hex
-from smb_pipeline.transforms.subnets import build_subnet_index, choose_bucket_bits, exclude_company_traffic
+from smb_pipeline.transforms.subnets import choose_bucket_bits, exclude_company_traffic, with_company_flag
 
 SUBNETS = [parse_cidr(c) for c in (
     "10.0.0.0/8", "10.20.0.0/16", "10.20.1.0/24",  # overlapping
@@ -55,8 +56,7 @@ def _kept(frame):
 )
 def test_each_mode_matches_python_ipaddress(spark, mode, drop):
     pairs = [(s, d) for s in ADDRESSES for d in ("10.20.1.5", "203.0.113.9", "2001:db8::5", "2a00::1")]
-    index = build_subnet_index(spark, SUBNETS)
-    kept = _kept(exclude_company_traffic(_events(spark, pairs), index, mode))
+    kept = _kept(exclude_company_traffic(_events(spark, pairs), SUBNETS, mode))
     expected = sorted((s, d) for s, d in pairs if not drop(_in_company(s, SUBNETS), _in_company(d, SUBNETS)))
     assert kept == expected
 
@@ -64,16 +64,14 @@ def test_each_mode_matches_python_ipaddress(spark, mode, drop):
 @pytest.mark.parametrize("cidrs", [["0.0.0.0/0"], ["::/0"], ["0.0.0.0/1", "128.0.0.0/1"], ["1.2.3.4/32", "::1/128"]])
 def test_extreme_prefix_lengths(spark, cidrs):
     networks = [parse_cidr(c) for c in cidrs]
-    index = build_subnet_index(spark, networks)
     pairs = [(a, "203.0.113.9") for a in [*ADDRESSES, "1.2.3.4", "1.2.3.5", "255.255.255.255", "0.0.0.0"]]
-    kept = _kept(exclude_company_traffic(_events(spark, pairs), index, "source"))
+    kept = _kept(exclude_company_traffic(_events(spark, pairs), networks, "source"))
     assert kept == sorted(p for p in pairs if not _in_company(p[0], networks))
 
 
 def test_no_subnets_keeps_everything(spark):
-    index = build_subnet_index(spark, [])
     pairs = [("10.0.0.1", "10.0.0.2")]
-    assert _kept(exclude_company_traffic(_events(spark, pairs), index, "either")) == pairs
+    assert _kept(exclude_company_traffic(_events(spark, pairs), [], "either")) == pairs
 
 
 def test_bucket_width_shrinks_for_short_prefixes():
@@ -83,12 +81,25 @@ def test_bucket_width_shrinks_for_short_prefixes():
     assert choose_bucket_bits([parse_cidr("0.0.0.0/0"), parse_cidr("::/0")], 4) == 16
 
 
-def test_anti_join_is_a_broadcast_hash_join_without_nested_loops(spark):
-    index = build_subnet_index(spark, SUBNETS)
-    kept = exclude_company_traffic(_events(spark, [("10.0.0.1", "1.1.1.1")]), index, "both")
+def test_the_flag_keeps_every_row_once_and_marks_company_traffic(spark):
+    """Overlapping subnets (10/8, 10.20/16, 10.20.1/24) match a row once: the flag adds no row."""
+    pairs = [("10.20.1.5", "10.20.1.6"), ("10.20.1.5", "203.0.113.9"), ("203.0.113.9", "10.0.0.1"),
+             ("203.0.113.9", "2a00::1"), ("bad", "10.0.0.1")]
+    flagged = with_company_flag(_events(spark, pairs), SUBNETS, "both").select("src_ip", "dest_ip", COMPANY_COLUMN)
+    assert sorted(tuple(row) for row in flagged.collect()) == [
+        ("10.20.1.5", "10.20.1.6", True),
+        ("10.20.1.5", "203.0.113.9", False),
+        ("203.0.113.9", "10.0.0.1", False),
+        ("203.0.113.9", "2a00::1", False),
+        ("bad", "10.0.0.1", False),
+    ]
+
+
+def test_the_flag_is_a_broadcast_hash_join_without_nested_loops(spark):
+    kept = exclude_company_traffic(_events(spark, [("10.0.0.1", "1.1.1.1")]), SUBNETS, "both")
     plan = kept._jdf.queryExecution().executedPlan().toString()
-    assert "BroadcastHashJoin" in plan
-    assert "LeftAnti" in plan
+    assert plan.count("BroadcastHashJoin") == 2
+    assert "LeftOuter" in plan
     assert "NestedLoop" not in plan and "Cartesian" not in plan
     assert "PythonUDF" not in plan and "BatchEvalPython" not in plan
     # The index is a local relation: broadcasting it runs no Spark job and starts no Python worker.

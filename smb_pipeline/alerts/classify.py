@@ -17,10 +17,10 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from smb_pipeline.alerts.special_ranges import SpecialRange, matched_networks
-from smb_pipeline.alerts.tiling import collapsed, disjoint_labelled
+from smb_pipeline.alerts.tiling import disjoint_labelled
 from smb_pipeline.config import IpNetwork
 from smb_pipeline.transforms.ip import with_ip_hex
-from smb_pipeline.transforms.subnets import SubnetIndex, build_subnet_index, match_subnets
+from smb_pipeline.transforms.subnets import SubnetIndex, build_subnet_index, collapsed, match_subnets
 
 COMPANY = "company"
 SPECIAL = "special"

@@ -52,9 +52,3 @@ def disjoint_labelled(networks: Sequence[IpNetwork], labels: Mapping[str, str]) 
         pieces = _insert(pieces, network, labels.get(str(network)))
     return [(p.network, p.label) for p in pieces]
 
-
-def collapsed(networks: Sequence[IpNetwork]) -> list[IpNetwork]:
-    """The fewest disjoint CIDRs covering `networks` (labels do not matter)."""
-    ipv4 = [n for n in networks if isinstance(n, ipaddress.IPv4Network)]
-    ipv6 = [n for n in networks if isinstance(n, ipaddress.IPv6Network)]
-    return [*ipaddress.collapse_addresses(ipv4), *ipaddress.collapse_addresses(ipv6)]

@@ -20,5 +20,7 @@ RAW_COLUMN = "_raw"
 CANDIDATE_COLUMN = "_candidate"
 # Whether the row's event time is too far from its folder's day to be believed.
 IMPLAUSIBLE_COLUMN = "_implausible_time"
+# Whether the row is company traffic (`exclude_company` decides which side counts): not kept.
+COMPANY_COLUMN = "_company"
 # Days of margin between an event's day and its folder's day: a run reads this many extra folders.
 MARGIN_DAYS = 1

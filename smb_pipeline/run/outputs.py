@@ -13,6 +13,7 @@ from pyspark.sql import functions as F
 from smb_pipeline.alerts.classify import with_direction
 from smb_pipeline.alerts.run import address_reference
 from smb_pipeline.config import PipelineConfig
+from smb_pipeline.model.columns import COMPANY_COLUMN
 from smb_pipeline.model.dates import days_between
 from smb_pipeline.model.results import SourceCounts
 from smb_pipeline.model.statuses import STATUS_SMB
@@ -22,7 +23,7 @@ from smb_pipeline.sources.reader import SourceArchive, read_source, reading_inpu
 from smb_pipeline.storage import delta_io
 from smb_pipeline.transforms.aggregate import aggregate_daily_pairs
 from smb_pipeline.transforms.events import rejects_table
-from smb_pipeline.transforms.subnets import build_subnet_index, exclude_company_traffic
+from smb_pipeline.transforms.subnets import with_company_flag
 from smb_pipeline.transforms.validate import ADDRESS_KEYS
 
 log = logging.getLogger("smb_pipeline")
@@ -59,11 +60,10 @@ def read_sources(spark: SparkSession, config: PipelineConfig, start: dt.date, en
 def build_outputs(spark: SparkSession, config: PipelineConfig, start: dt.date, end: dt.date) -> RunOutputs:
     """Compute the pair table, the rejects and the counts of a run, without writing anything.
 
-    The staged survivors and the rows kept after the company exclusion are persisted: each
-    feeds both a count and a table, and neither should be computed twice. The caller
-    releases them (`RunOutputs.release`) after writing.
+    The staged survivors, each flagged as company traffic or not, are persisted: one action
+    counts their statuses and the rows kept, and the pair table and the rejects read them
+    again. The caller releases them (`RunOutputs.release`) after writing.
     """
-    index = build_subnet_index(spark, config.company_subnets)
     archives = read_sources(spark, config, start, end)
     log.info("counting rows of %d source(s) for %s..%s", len(archives), start, end)
     census_rows = count_rows(archives, config, start, end)
@@ -73,16 +73,15 @@ def build_outputs(spark: SparkSession, config: PipelineConfig, start: dt.date, e
     try:
         implausible = {source for (source, _, kind), n in census_rows.items() if kind == "implausible" and n}
         staging = stage_sources(archives, config, start, end, implausible)
-        staged = _persisted(staging.frame, cached)
+        flagged = with_company_flag(staging.frame, config.company_subnets, config.exclude_company)
+        staged = _persisted(flagged, cached)
         with reading_inputs(archives):
-            status_rows = collect_counts(staged.groupBy("source", "event_date", "status").count())
+            status_rows, kept_rows = _status_and_kept_counts(staged)
         for check in staging.checks:
             check.verify()
-        smb_events = staged.filter(F.col("status") == STATUS_SMB)
-        kept = _persisted(exclude_company_traffic(smb_events, index, config.exclude_company), cached)
-        kept_rows = collect_counts(kept.groupBy("source", "event_date").count())
         daily = summarize_counts(census_rows, status_rows, kept_rows, [s.name for s in config.sources],
                                  days_between(start, end))
+        kept = staged.filter((F.col("status") == STATUS_SMB) & ~F.col(COMPANY_COLUMN))
         # Grouping within day partitions lets the writer's one-file-per-day repartition reuse
         # this shuffle: one shuffle of the few kept rows instead of two.
         # The addresses' keys from validation ride through the aggregation, so that the direction
@@ -96,6 +95,19 @@ def build_outputs(spark: SparkSession, config: PipelineConfig, start: dt.date, e
         for frame in cached:
             frame.unpersist()
         raise
+
+
+def _status_and_kept_counts(staged: DataFrame) -> tuple[dict[tuple, int], dict[tuple, int]]:
+    """(source, day, status) -> rows, and (source, day) -> allowed SMB rows that are not company
+    traffic, from one grouped count of the staged rows."""
+    grouped = collect_counts(staged.groupBy("source", "event_date", "status", COMPANY_COLUMN).count())
+    status_rows: dict[tuple, int] = {}
+    kept_rows: dict[tuple, int] = {}
+    for (source, day, status, company), n in grouped.items():
+        status_rows[(source, day, status)] = status_rows.get((source, day, status), 0) + n
+        if status == STATUS_SMB and not company:
+            kept_rows[(source, day)] = n
+    return status_rows, kept_rows
 
 
 def _persisted(frame: DataFrame, cached: list[DataFrame]) -> DataFrame:

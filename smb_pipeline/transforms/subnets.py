@@ -1,4 +1,4 @@
-"""Company subnets: a small broadcast index, and the anti-join that removes company traffic.
+"""Company subnets: a small broadcast index, and the join that flags company traffic.
 
 The index is reference data (hundreds of CIDRs), built on the driver with Python's
 `ipaddress`; the join runs on executors with Spark's own expressions. Each CIDR becomes
@@ -11,6 +11,7 @@ the expanded table stays small, which keeps a /0 or a /8 cheap.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
 from smb_pipeline.config import ExcludeMode, IpNetwork
+from smb_pipeline.model.columns import COMPANY_COLUMN
 from smb_pipeline.model.schemas import schema
 from smb_pipeline.transforms.ip import IPV4_MAPPED_PREFIX, ip_bucket, ip_family
 
@@ -118,34 +120,45 @@ def match_subnets(events: DataFrame, index: SubnetIndex, hex_column: str) -> Dat
     return _join_subnets(events, index, hex_column, "left").drop("family", "bucket", "range_start", "range_end")
 
 
-def filter_outside_subnets(events: DataFrame, index: SubnetIndex, hex_column: str) -> DataFrame:
-    """Rows whose address (a 32-hex-digit column) is in none of the subnets."""
+def collapsed(networks: Sequence[IpNetwork]) -> list[IpNetwork]:
+    """The fewest disjoint CIDRs covering `networks`: an address is in at most one of them."""
+    ipv4 = [n for n in networks if n.version == 4]
+    ipv6 = [n for n in networks if n.version == 6]
+    return [*ipaddress.collapse_addresses(ipv4), *ipaddress.collapse_addresses(ipv6)]
+
+
+def _in_disjoint_subnets(events: DataFrame, index: SubnetIndex, hex_column: str, flag: str) -> DataFrame:
+    """`flag`: whether the address is in a subnet of `index`, whose ranges must be disjoint, so
+    that the left join matches a row at most once and adds no row."""
     if index.table is None:
-        return events
-    return _join_subnets(events, index, hex_column, "left_anti")
+        return events.withColumn(flag, F.lit(False))
+    joined = _join_subnets(events, index, hex_column, "left")
+    return joined.withColumn(flag, F.col("range_start").isNotNull()).drop(*INDEX_SCHEMA.fieldNames())
 
 
-def filter_inside_subnets(events: DataFrame, index: SubnetIndex, hex_column: str) -> DataFrame:
-    """Rows whose address is in at least one subnet."""
-    if index.table is None:
-        return events.limit(0)
-    return _join_subnets(events, index, hex_column, "left_semi")
+def with_company_flag(events: DataFrame, networks: Sequence[IpNetwork], mode: ExcludeMode) -> DataFrame:
+    """`COMPANY_COLUMN`: whether the row is company traffic, judged on the side(s) `mode` names.
 
-
-def exclude_company_traffic(events: DataFrame, index: SubnetIndex, mode: ExcludeMode) -> DataFrame:
-    """Drop company traffic, where 'company' is judged on the side(s) `mode` names.
-
-    source: the source is a company address; destination: the destination is; either: one
-    of them is; both: both are (traffic wholly inside the company).
+    source: the source is a company address; destination: the destination is; either: one of
+    them is; both: both are (traffic wholly inside the company). A flag rather than a filter,
+    so that one pass over the rows counts both what is kept and what is excluded. Overlapping
+    CIDRs are collapsed first: any match excludes, and disjoint ranges match a row at most once.
     """
-    if mode == "source":
-        return filter_outside_subnets(events, index, "src_ip_hex")
-    if mode == "destination":
-        return filter_outside_subnets(events, index, "dest_ip_hex")
-    if mode == "either":
-        return filter_outside_subnets(filter_outside_subnets(events, index, "src_ip_hex"), index, "dest_ip_hex")
-    # both: keep rows from outside, plus rows from inside that go outside; the two parts are disjoint.
-    from_outside = filter_outside_subnets(events, index, "src_ip_hex")
-    from_inside_to_outside = filter_outside_subnets(filter_inside_subnets(events, index, "src_ip_hex"), index,
-                                                    "dest_ip_hex")
-    return from_outside.unionByName(from_inside_to_outside)
+    index = build_subnet_index(events.sparkSession, collapsed(networks))
+    flagged = events
+    if mode in ("source", "either", "both"):
+        flagged = _in_disjoint_subnets(flagged, index, "src_ip_hex", "_company_src")
+    if mode in ("destination", "either", "both"):
+        flagged = _in_disjoint_subnets(flagged, index, "dest_ip_hex", "_company_dest")
+    company = {
+        "source": F.col("_company_src"),
+        "destination": F.col("_company_dest"),
+        "either": F.col("_company_src") | F.col("_company_dest"),
+        "both": F.col("_company_src") & F.col("_company_dest"),
+    }[mode]
+    return flagged.withColumn(COMPANY_COLUMN, company).drop("_company_src", "_company_dest")
+
+
+def exclude_company_traffic(events: DataFrame, networks: Sequence[IpNetwork], mode: ExcludeMode) -> DataFrame:
+    """The rows that are not company traffic (`with_company_flag`)."""
+    return with_company_flag(events, networks, mode).filter(~F.col(COMPANY_COLUMN)).drop(COMPANY_COLUMN)
