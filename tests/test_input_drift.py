@@ -9,6 +9,8 @@ in 1900, 9999 and at epoch 0, and a folder outside the window that no reader cou
 from __future__ import annotations
 
 import datetime as dt
+import json
+import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -22,9 +24,10 @@ from deltalake import DeltaTable
 from smb_pipeline.cli.summary import format_summary
 from smb_pipeline.config import config_from_dict
 from smb_pipeline.errors import InputError
+from smb_pipeline.model.columns import FILE_COLUMN, RAW_COLUMN, ROW_INDEX_COLUMN
 from smb_pipeline.operations.runlog import logged_run
 from smb_pipeline.run.pipeline import run_pipeline
-from smb_pipeline.sources.reader import read_source
+from smb_pipeline.sources.reader import raw_rows, read_source
 
 UTC = dt.timezone.utc
 START, END = dt.date(2026, 11, 25), dt.date(2026, 11, 26)
@@ -152,6 +155,28 @@ def test_every_owned_row_is_in_exactly_one_bucket(drift_run):
         assert one.rows_read == one.not_allowed_smb + one.rejected + one.excluded + one.aggregated
     assert (counts[START].aggregated, counts[START].not_allowed_smb, counts[START].rejected) == (3, 1, 0)
     assert (counts[END].aggregated, counts[END].not_allowed_smb, counts[END].rejected) == (4, 0, 8)
+
+
+def test_raw_rows_are_read_again_from_the_named_files_alone(spark, drifted, tmp_path):
+    """The main scan reads only the canonical row's columns; a rejected row's raw columns come
+    from a second read that opens only the files with rejects. Every other file of the window is
+    deleted after the listing: opening any of them would fail the read."""
+    archive = tmp_path / "cim"
+    shutil.copytree(drifted, archive)
+    source = read_source(spark, _config(tmp_path, {"name": "fw", "format": "cim", "path": str(archive)}).sources[0],
+                         START, END)
+    kept = archive / "dt=2026-11-26" / "part-1.parquet"
+    for path in archive.glob("dt=2026-11-2*/*.parquet"):
+        if path != kept:
+            path.unlink()
+    uri = spark.read.parquet(str(kept)).select("_metadata.file_path").first()[0]
+    rows = raw_rows([source], {"fw": {uri}, "other": {"file:/elsewhere.parquet"}})
+    assert rows is not None
+    got = sorted((r.source, r.file_path, r.row_index, json.loads(r.raw)["dport"])
+                 for r in rows.withColumnsRenamed({FILE_COLUMN: "file_path", ROW_INDEX_COLUMN: "row_index",
+                                                   RAW_COLUMN: "raw"}).collect())
+    assert got == [("fw", uri, 0, 445), ("fw", uri, 1, 445)]
+    assert raw_rows([source], {}) is None
 
 
 def test_a_source_without_files_does_not_fail_the_others_and_skipped_files_are_logged(spark, drifted, tmp_path):

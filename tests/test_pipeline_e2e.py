@@ -20,7 +20,7 @@ from pyspark.sql import functions as F
 from smb_pipeline.config import config_from_dict
 from smb_pipeline.demo.generate import COMPANY_SUBNETS, generate_cim_archive
 from smb_pipeline.errors import InputError
-from smb_pipeline.model.columns import RAW_COLUMN
+from smb_pipeline.model.columns import ROW_INDEX_COLUMN
 from smb_pipeline.run import outputs
 from smb_pipeline.run.outputs import build_outputs
 from smb_pipeline.run.pipeline import run_pipeline
@@ -294,7 +294,7 @@ def test_a_normalizer_that_loses_rows_stops_the_run(spark, archive, tmp_path, mo
 
     def lossy(frame, fields, context, keep):
         canonical = cim.normalize(frame, fields, context, keep)
-        return canonical.filter(F.col("dest_port") != 445) if RAW_COLUMN in keep else canonical
+        return canonical.filter(F.col("dest_port") != 445) if ROW_INDEX_COLUMN in keep else canonical
 
     monkeypatch.setitem(reader.FORMATS, "cim", dataclasses.replace(cim, normalize=lossy))
     with pytest.raises(RuntimeError, match=r"rows passed the prefilter but \d+ were normalized"):
@@ -313,16 +313,18 @@ def test_census_brings_back_one_group_per_requested_day_and_one_for_the_rest(spa
 
 
 @pytest.mark.perf
-def test_only_the_main_scan_reads_file_metadata_and_only_the_path(spark, archive, tmp_path):
+def test_only_the_main_scan_reads_file_metadata_and_only_path_and_row_index(spark, archive, tmp_path):
     """A `_metadata` column that nothing reads still made the census scan fill every metadata
-    field of every row, row index included."""
+    field of every row. The main scan needs the path and the row index (the key by which a
+    rejected row's raw JSON is read again), nothing else of `_metadata`."""
     config = _config(archive, tmp_path)
     source = read_source(spark, config.sources[0], FIRST_DAY, FIRST_DAY)
     context = format_context(source, config)
     (census_scan,) = parquet_scans(census(source, context, FIRST_DAY, FIRST_DAY))
     (main_scan,) = parquet_scans(canonical_candidates(source, context))
     assert "file_path" not in census_scan and "row_index" not in census_scan, census_scan
-    assert "file_path" in main_scan and "row_index" not in main_scan, main_scan
+    assert "file_path" in main_scan and "row_index" in main_scan, main_scan
+    assert "file_size" not in main_scan and "file_modification_time" not in main_scan, main_scan
 
 
 def test_missing_required_column_names_source_file_and_column(spark, tmp_path):

@@ -14,7 +14,10 @@ FILE_COLUMN = "_file"
 FOLDER_DAY_COLUMN = "_folder_day"
 # The columns a required field was looked up under, for rows of a file that lacks it; null otherwise.
 MISSING_COLUMN = "_missing_column"
-# A row's vendor columns as JSON: kept for rejected rows only.
+# A row's position in its file (Parquet's row index): with FILE_COLUMN, where to read a rejected
+# row's vendor columns again.
+ROW_INDEX_COLUMN = "_row_index"
+# A row's vendor columns as JSON: read again for rejected rows only.
 RAW_COLUMN = "_raw"
 # Whether the format's cheap prefilter keeps the row.
 CANDIDATE_COLUMN = "_candidate"

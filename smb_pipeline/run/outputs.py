@@ -13,13 +13,13 @@ from pyspark.sql import functions as F
 from smb_pipeline.alerts.classify import with_direction
 from smb_pipeline.alerts.run import address_reference
 from smb_pipeline.config import PipelineConfig
-from smb_pipeline.model.columns import COMPANY_COLUMN
+from smb_pipeline.model.columns import COMPANY_COLUMN, FILE_COLUMN
 from smb_pipeline.model.dates import days_between
 from smb_pipeline.model.results import SourceCounts
-from smb_pipeline.model.statuses import STATUS_SMB
+from smb_pipeline.model.statuses import STATUS_REJECTED, STATUS_SMB
 from smb_pipeline.run.counts import collect_counts, count_rows, summarize_counts
 from smb_pipeline.run.staging import stage_sources
-from smb_pipeline.sources.reader import SourceArchive, read_source, reading_inputs
+from smb_pipeline.sources.reader import SourceArchive, raw_rows, read_source, reading_inputs
 from smb_pipeline.storage import delta_io
 from smb_pipeline.transforms.aggregate import aggregate_daily_pairs
 from smb_pipeline.transforms.events import rejects_table
@@ -76,7 +76,7 @@ def build_outputs(spark: SparkSession, config: PipelineConfig, start: dt.date, e
         flagged = with_company_flag(staging.frame, config.company_subnets, config.exclude_company)
         staged = _persisted(flagged, cached)
         with reading_inputs(archives):
-            status_rows, kept_rows = _status_and_kept_counts(staged)
+            status_rows, kept_rows, reject_files = _status_and_kept_counts(staged)
         for check in staging.checks:
             check.verify()
         daily = summarize_counts(census_rows, status_rows, kept_rows, [s.name for s in config.sources],
@@ -90,24 +90,30 @@ def build_outputs(spark: SparkSession, config: PipelineConfig, start: dt.date, e
         pairs = with_direction(pairs, address_reference(spark, config), keys=ADDRESS_KEYS)
         skipped = [path for archive in archives for path in archive.files_skipped]
         no_data = [archive.config.name for archive in archives if archive.no_data]
-        return RunOutputs(pairs, rejects_table(staged), daily, cached, skipped, no_data)
+        rejects = rejects_table(staged, raw_rows(archives, reject_files))
+        return RunOutputs(pairs, rejects, daily, cached, skipped, no_data)
     except BaseException:
         for frame in cached:
             frame.unpersist()
         raise
 
 
-def _status_and_kept_counts(staged: DataFrame) -> tuple[dict[tuple, int], dict[tuple, int]]:
-    """(source, day, status) -> rows, and (source, day) -> allowed SMB rows that are not company
-    traffic, from one grouped count of the staged rows."""
-    grouped = collect_counts(staged.groupBy("source", "event_date", "status", COMPANY_COLUMN).count())
+def _status_and_kept_counts(staged: DataFrame) -> tuple[dict[tuple, int], dict[tuple, int], dict[str, set[str]]]:
+    """(source, day, status) -> rows; (source, day) -> allowed SMB rows that are not company
+    traffic; source -> the files with rejected rows. From one grouped count of the staged rows
+    (a few groups per source, day and status, and one per file with rejects)."""
+    reject_file = F.when(F.col("status") == STATUS_REJECTED, F.col(FILE_COLUMN)).alias("reject_file")
+    grouped = collect_counts(staged.groupBy("source", "event_date", "status", COMPANY_COLUMN, reject_file).count())
     status_rows: dict[tuple, int] = {}
     kept_rows: dict[tuple, int] = {}
-    for (source, day, status, company), n in grouped.items():
+    reject_files: dict[str, set[str]] = {}
+    for (source, day, status, company, file), n in grouped.items():
         status_rows[(source, day, status)] = status_rows.get((source, day, status), 0) + n
         if status == STATUS_SMB and not company:
-            kept_rows[(source, day)] = n
-    return status_rows, kept_rows
+            kept_rows[(source, day)] = kept_rows.get((source, day), 0) + n
+        if file is not None:
+            reject_files.setdefault(source, set()).add(file)
+    return status_rows, kept_rows, reject_files
 
 
 def _persisted(frame: DataFrame, cached: list[DataFrame]) -> DataFrame:

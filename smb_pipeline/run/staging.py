@@ -26,11 +26,10 @@ from smb_pipeline.model.columns import (
     FOLDER_DAY_COLUMN,
     IMPLAUSIBLE_COLUMN,
     MISSING_COLUMN,
-    RAW_COLUMN,
+    ROW_INDEX_COLUMN,
 )
 from smb_pipeline.model.dates import day_literal
-from smb_pipeline.model.statuses import STATUS_REJECTED
-from smb_pipeline.sources.reader import FileGroup, SourceArchive, with_file_column
+from smb_pipeline.sources.reader import FileGroup, SourceArchive, with_row_position
 from smb_pipeline.transforms.events import filter_days, with_event_date, with_input_rejects, with_status
 from smb_pipeline.transforms.frames import union_all
 from smb_pipeline.transforms.validate import with_validated_fields
@@ -115,18 +114,23 @@ def prefilter_survivors(archive: SourceArchive, group: FileGroup, context: Forma
     survivors (more than twice as fast; docs/performance.md).
     """
     survivors = group.frame.filter(group_prefilter(archive, group, context))
-    return end_codegen_stage(with_file_column(survivors), counted)
+    return end_codegen_stage(with_row_position(survivors), counted)
 
 
 def _normalized_group(archive: SourceArchive, group: FileGroup, context: FormatContext, rows: DataFrame,
                       keep: tuple[str, ...] = ()) -> DataFrame:
-    """`rows` of one schema group (with their file column) in canonical form, each with its raw
-    row as JSON, its file and the required column its file lacks (null when none), and `keep`."""
-    raw = F.to_json(F.struct(*[F.col(f"`{name}`") for name in group.raw_columns]))
+    """`rows` of one schema group (with their position, `with_row_position`) in canonical form,
+    each with its file, row index and folder day, the required column its file lacks (null when
+    none), and `keep`.
+
+    Only the columns the normalizer reads are decoded: a rejected row's raw columns are read
+    again afterwards (`sources.reader.raw_rows`), so the scan does not decode every column of
+    every row for the few that are rejected.
+    """
     missing = F.lit(", ".join(group.missing) if group.missing else None).cast("string")
-    with_raw = rows.withColumn(RAW_COLUMN, raw).withColumn(MISSING_COLUMN, missing)
     return archive.format.normalize(
-        with_raw, group.fields, context, (*keep, RAW_COLUMN, FILE_COLUMN, FOLDER_DAY_COLUMN, MISSING_COLUMN))
+        rows.withColumn(MISSING_COLUMN, missing), group.fields, context,
+        (*keep, FILE_COLUMN, ROW_INDEX_COLUMN, FOLDER_DAY_COLUMN, MISSING_COLUMN))
 
 
 def _of_source(frames: Sequence[DataFrame], archive: SourceArchive, context: FormatContext) -> DataFrame:
@@ -154,7 +158,7 @@ def implausible_others(archive: SourceArchive, context: FormatContext, start: dt
     """
     frames = []
     for group in archive.groups:  # a group missing a column has every row a candidate: none here
-        flagged = with_file_column(group.frame.withColumn(CANDIDATE_COLUMN, group_prefilter(archive, group, context)))
+        flagged = with_row_position(group.frame.withColumn(CANDIDATE_COLUMN, group_prefilter(archive, group, context)))
         dated = with_event_date(_normalized_group(archive, group, context, flagged, (CANDIDATE_COLUMN,)), start)
         others = dated.filter(~F.col(CANDIDATE_COLUMN) & F.col(IMPLAUSIBLE_COLUMN))
         frames.append(others.drop(CANDIDATE_COLUMN, IMPLAUSIBLE_COLUMN, "event_date"))
@@ -192,8 +196,6 @@ def stage_sources(archives: Sequence[SourceArchive], config: PipelineConfig, sta
             others = implausible_others(archive, context, start)
             normalized = normalized.unionByName(end_codegen_stage(with_event_date(others, start)))
         validated = with_validated_fields(filter_days(normalized, start, end), stage_end=end_codegen_stage)
-        staged = with_status(with_input_rejects(validated), config.smb.ports, context.smb_apps)
-        # Only a rejected row needs its raw JSON: the persisted frame keeps it for those alone.
-        frames.append(staged.withColumn(RAW_COLUMN, F.when(F.col("status") == STATUS_REJECTED, F.col(RAW_COLUMN))))
+        frames.append(with_status(with_input_rejects(validated), config.smb.ports, context.smb_apps))
     return Staging(union_all(frames), tuple(checks))
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,8 +33,16 @@ from smb_pipeline.config import SourceConfig
 from smb_pipeline.errors import InputError
 from smb_pipeline.formats import FORMATS
 from smb_pipeline.formats.base import Fields, SourceFormat
-from smb_pipeline.model.columns import FILE_COLUMN, FOLDER_DAY_COLUMN, MARGIN_DAYS, PARTITION_COLUMN
+from smb_pipeline.model.columns import (
+    FILE_COLUMN,
+    FOLDER_DAY_COLUMN,
+    MARGIN_DAYS,
+    PARTITION_COLUMN,
+    RAW_COLUMN,
+    ROW_INDEX_COLUMN,
+)
 from smb_pipeline.model.dates import day_literal
+from smb_pipeline.transforms.frames import union_all
 
 # Footers are read by concurrent small Spark jobs; more threads than this only queue.
 FOOTER_THREADS = 8
@@ -174,15 +182,38 @@ def _empty_group(spark: SparkSession, source: SourceConfig, fmt: SourceFormat) -
 
 
 def _with_folder_day(frame: DataFrame, partitioned: bool) -> DataFrame:
-    # The file column (`with_file_column`) is added only where it is used: a `_metadata` column on
-    # the frame makes a scan that reads none of it still fill every metadata field, row index included.
+    # The file and row index (`with_row_position`) are added only where they are used: a `_metadata`
+    # column on the frame makes a scan that reads none of it still fill every metadata field.
     folder_day = F.col(PARTITION_COLUMN).cast("date") if partitioned else F.lit(None).cast("date")
     return frame.withColumn(FOLDER_DAY_COLUMN, folder_day)
 
 
-def with_file_column(frame: DataFrame) -> DataFrame:
-    """Add `FILE_COLUMN`, the path of the file each row was read from (for the rejects table)."""
-    return frame.withColumn(FILE_COLUMN, F.col("_metadata.file_path"))
+def with_row_position(frame: DataFrame) -> DataFrame:
+    """Add where each row was read from: its file (`FILE_COLUMN`, also for the rejects table)
+    and its index in that file (`ROW_INDEX_COLUMN`), which find the row again (`raw_rows`)."""
+    return frame.withColumn(FILE_COLUMN, F.col("_metadata.file_path")).withColumn(
+        ROW_INDEX_COLUMN, F.col("_metadata.row_index"))
+
+
+def raw_rows(archives: Sequence[SourceArchive], files: Mapping[str, Collection[str]]) -> DataFrame | None:
+    """The vendor columns as JSON (`RAW_COLUMN`) of every row of the files `files` names per
+    source, keyed by source, file and row index; None when no file is named.
+
+    The main scan reads only the columns the canonical row needs, so a rejected row's raw
+    columns are read again here, from the files that have rejects alone: Spark evaluates the
+    filter on the file path against the file listing and opens no other file.
+    """
+    frames = []
+    for archive in archives:
+        named = sorted(files.get(archive.config.name, ()))
+        if not named:
+            continue
+        for group in archive.groups:
+            rows = with_row_position(group.frame).filter(F.col(FILE_COLUMN).isin(named))
+            raw = F.to_json(F.struct(*[F.col(f"`{name}`") for name in group.raw_columns]))
+            frames.append(rows.select(F.lit(archive.config.name).alias("source"), FILE_COLUMN, ROW_INDEX_COLUMN,
+                                      raw.alias(RAW_COLUMN)))
+    return union_all(frames) if frames else None
 
 
 def _first_line(exc: BaseException) -> str:

@@ -18,6 +18,7 @@ from smb_pipeline.model.columns import (
     MARGIN_DAYS,
     MISSING_COLUMN,
     RAW_COLUMN,
+    ROW_INDEX_COLUMN,
 )
 from smb_pipeline.model.dates import day_literal, utc_date
 from smb_pipeline.model.schemas import REJECTS_SCHEMA
@@ -89,9 +90,21 @@ def with_status(events: DataFrame, ports: Sequence[int], apps: Sequence[str]) ->
     )
 
 
-def rejects_table(staged: DataFrame) -> DataFrame:
-    """The rejected rows in the rejects table's shape: reason, raw row, detail, file."""
-    rejects = staged.filter(F.col("status") == STATUS_REJECTED).select(
+def rejects_table(staged: DataFrame, raw_rows: DataFrame | None) -> DataFrame:
+    """The rejected rows in the rejects table's shape: reason, raw row, detail, file.
+
+    `raw_rows`: the raw JSON (`RAW_COLUMN`) by source, file and row index, of at least the
+    rejected rows' files (None: there are no rejects). Only the rejected rows' own raw rows
+    are kept, before they meet the rejects, so the join's both sides are as small as the rejects.
+    """
+    rejected = staged.filter(F.col("status") == STATUS_REJECTED)
+    keys = ["source", FILE_COLUMN, ROW_INDEX_COLUMN]
+    if raw_rows is None:
+        with_raw = rejected.withColumn(RAW_COLUMN, F.lit(None).cast("string"))
+    else:
+        own_raw = raw_rows.join(rejected.select(*keys), on=keys, how="left_semi")
+        with_raw = rejected.join(own_raw, on=keys, how="left")
+    rejects = with_raw.select(
         "event_date",
         "source",
         F.col("reject_reason").alias("reason"),
