@@ -9,8 +9,9 @@ from pyspark.sql import functions as F
 from smb_pipeline.formats.base import FormatContext
 from smb_pipeline.formats.cim import CIM
 from smb_pipeline.model.dates import utc_date
-from smb_pipeline.model.schemas import PAIRS_SCHEMA
+from smb_pipeline.model.schemas import PAIRS_SCHEMA, REJECTS_SCHEMA
 from smb_pipeline.transforms.aggregate import aggregate_daily_pairs
+from smb_pipeline.transforms.events import rejected_keys, rejects_table
 from smb_pipeline.transforms.smb_filter import is_allowed_smb
 from smb_pipeline.transforms.validate import with_validated_fields
 from tests.frames import assert_frame_equal
@@ -155,3 +156,32 @@ def test_utc_date_is_the_utc_day_of_any_timestamp(spark):
     epoch = dt.date(1970, 1, 1)
     assert days == {m: epoch + dt.timedelta(days=m // 86_400_000_000) for m in micros}
     assert spark.range(1).select(utc_date(F.lit(None).cast("timestamp"))).first()[0] is None
+
+
+def test_rejects_take_each_rejected_rows_own_raw_row_and_keep_rows_without_one(spark):
+    staged = spark.createDataFrame(
+        [
+            # source, _file, _row_index, status, event_date, reject_reason, reject_detail
+            ("fw", "f1", 0, "rejected", dt.date(2026, 1, 1), "bad_ip", "src_ip: 999.1.1.1"),
+            ("fw", "f1", 1, "allowed_smb", dt.date(2026, 1, 1), None, None),
+            ("fw", "f2", 0, "rejected", dt.date(2026, 1, 2), "no_time", "_time: null"),  # its raw row is missing
+            ("other", "f1", 0, "rejected", None, "no_time", "_time: null"),  # same file and row, other source
+        ],
+        "source string, _file string, _row_index long, status string, event_date date, reject_reason string, "
+        "reject_detail string",
+    )
+    raw = spark.createDataFrame(
+        [("fw", "f1", 0, '{"a":1}'), ("fw", "f1", 1, '{"a":2}'), ("other", "f1", 0, '{"b":1}')],
+        "source string, _file string, _row_index long, _raw string",
+    )
+    assert sorted(rejected_keys(staged).collect()) == [("fw", "f1", 0), ("fw", "f2", 0), ("other", "f1", 0)]
+    expected = spark.createDataFrame(
+        [
+            (dt.date(2026, 1, 1), "fw", "bad_ip", '{"a":1}', "src_ip: 999.1.1.1", "f1"),
+            (dt.date(2026, 1, 2), "fw", "no_time", None, "_time: null", "f2"),
+            (None, "other", "no_time", '{"b":1}', "_time: null", "f1"),
+        ],
+        REJECTS_SCHEMA,
+    )
+    assert_frame_equal(rejects_table(staged, raw), expected)
+    assert rejects_table(staged, None).filter(F.col("raw").isNotNull()).count() == 0

@@ -22,7 +22,7 @@ from smb_pipeline.run.staging import stage_sources
 from smb_pipeline.sources.reader import SourceArchive, raw_rows, read_source, reading_inputs
 from smb_pipeline.storage import delta_io
 from smb_pipeline.transforms.aggregate import aggregate_daily_pairs
-from smb_pipeline.transforms.events import rejects_table
+from smb_pipeline.transforms.events import REJECT_KEYS, rejected_keys, rejects_table
 from smb_pipeline.transforms.subnets import with_company_flag
 from smb_pipeline.transforms.validate import ADDRESS_KEYS
 
@@ -90,7 +90,7 @@ def build_outputs(spark: SparkSession, config: PipelineConfig, start: dt.date, e
         pairs = with_direction(pairs, address_reference(spark, config), keys=ADDRESS_KEYS)
         skipped = [path for archive in archives for path in archive.files_skipped]
         no_data = [archive.config.name for archive in archives if archive.no_data]
-        rejects = rejects_table(staged, raw_rows(archives, reject_files))
+        rejects = rejects_table(staged, _raw_of_rejected_rows(spark, archives, staged, reject_files))
         return RunOutputs(pairs, rejects, daily, cached, skipped, no_data)
     except BaseException:
         for frame in cached:
@@ -114,6 +114,23 @@ def _status_and_kept_counts(staged: DataFrame) -> tuple[dict[tuple, int], dict[t
         if file is not None:
             reject_files.setdefault(source, set()).add(file)
     return status_rows, kept_rows, reject_files
+
+
+def _raw_of_rejected_rows(spark: SparkSession, archives: list[SourceArchive], staged: DataFrame,
+                          reject_files: dict[str, set[str]]) -> DataFrame | None:
+    """The raw rows of the rejected rows alone: the rows of the files with rejects (the only
+    files read), semi-joined with the rejected rows' keys, so that meeting the rejects is cheap.
+
+    The keys are handed over through SQL: the rejects table then joins two frames derived from
+    `staged`, and pyspark's Spark Connect client before 4.2 fails on a join whose two sides carry
+    the same `Observation` (the staging's row checks; SPARK-56322). A SQL frame's plan holds its
+    inputs as views, so its side carries none; on the server the plan is the same.
+    """
+    raw = raw_rows(archives, reject_files)
+    if raw is None:
+        return None
+    keys = spark.sql("SELECT * FROM {keys}", keys=rejected_keys(staged))
+    return raw.join(keys, on=list(REJECT_KEYS), how="left_semi")
 
 
 def _persisted(frame: DataFrame, cached: list[DataFrame]) -> DataFrame:

@@ -90,20 +90,26 @@ def with_status(events: DataFrame, ports: Sequence[int], apps: Sequence[str]) ->
     )
 
 
+# Where a row was read, which finds its raw columns again (`sources.reader.raw_rows`).
+REJECT_KEYS = ("source", FILE_COLUMN, ROW_INDEX_COLUMN)
+
+
+def rejected_keys(staged: DataFrame) -> DataFrame:
+    """Where each rejected row was read: source, file and row index (`REJECT_KEYS`)."""
+    return staged.filter(F.col("status") == STATUS_REJECTED).select(*REJECT_KEYS)
+
+
 def rejects_table(staged: DataFrame, raw_rows: DataFrame | None) -> DataFrame:
     """The rejected rows in the rejects table's shape: reason, raw row, detail, file.
 
-    `raw_rows`: the raw JSON (`RAW_COLUMN`) by source, file and row index, of at least the
-    rejected rows' files (None: there are no rejects). Only the rejected rows' own raw rows
-    are kept, before they meet the rejects, so the join's both sides are as small as the rejects.
+    `raw_rows`: the raw JSON (`RAW_COLUMN`) of the rejected rows by `REJECT_KEYS`, at most one
+    per key (None: no raw rows were read); the fewer other rows it holds, the cheaper the join.
     """
     rejected = staged.filter(F.col("status") == STATUS_REJECTED)
-    keys = ["source", FILE_COLUMN, ROW_INDEX_COLUMN]
     if raw_rows is None:
         with_raw = rejected.withColumn(RAW_COLUMN, F.lit(None).cast("string"))
     else:
-        own_raw = raw_rows.join(rejected.select(*keys), on=keys, how="left_semi")
-        with_raw = rejected.join(own_raw, on=keys, how="left")
+        with_raw = rejected.join(raw_rows, on=list(REJECT_KEYS), how="left")
     rejects = with_raw.select(
         "event_date",
         "source",
