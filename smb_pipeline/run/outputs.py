@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid
 from dataclasses import dataclass, field
 
 from pyspark import StorageLevel
@@ -39,10 +40,17 @@ class RunOutputs:
     cached: list[DataFrame]
     files_skipped: list[str] = field(default_factory=list)
     no_data: list[str] = field(default_factory=list)
+    temp_views: list[str] = field(default_factory=list)
 
     def release(self) -> None:
-        for frame in self.cached:
-            frame.unpersist()
+        _release(self.pairs.sparkSession, self.cached, self.temp_views)
+
+
+def _release(spark: SparkSession, cached: list[DataFrame], temp_views: list[str]) -> None:
+    for frame in cached:
+        frame.unpersist()
+    for name in temp_views:
+        spark.catalog.dropTempView(name)
 
 
 def read_sources(spark: SparkSession, config: PipelineConfig, start: dt.date, end: dt.date) -> list[SourceArchive]:
@@ -70,6 +78,7 @@ def build_outputs(spark: SparkSession, config: PipelineConfig, start: dt.date, e
 
     log.info("normalizing, validating and filtering prefilter survivors")
     cached: list[DataFrame] = []
+    temp_views: list[str] = []
     try:
         implausible = {source for (source, _, kind), n in census_rows.items() if kind == "implausible" and n}
         staging = stage_sources(archives, config, start, end, implausible)
@@ -90,11 +99,10 @@ def build_outputs(spark: SparkSession, config: PipelineConfig, start: dt.date, e
         pairs = with_direction(pairs, address_reference(spark, config), keys=ADDRESS_KEYS)
         skipped = [path for archive in archives for path in archive.files_skipped]
         no_data = [archive.config.name for archive in archives if archive.no_data]
-        rejects = rejects_table(staged, _raw_of_rejected_rows(spark, archives, staged, reject_files))
-        return RunOutputs(pairs, rejects, daily, cached, skipped, no_data)
+        rejects = rejects_table(staged, _raw_of_rejected_rows(spark, archives, staged, reject_files, temp_views))
+        return RunOutputs(pairs, rejects, daily, cached, skipped, no_data, temp_views)
     except BaseException:
-        for frame in cached:
-            frame.unpersist()
+        _release(spark, cached, temp_views)
         raise
 
 
@@ -117,20 +125,24 @@ def _status_and_kept_counts(staged: DataFrame) -> tuple[dict[tuple, int], dict[t
 
 
 def _raw_of_rejected_rows(spark: SparkSession, archives: list[SourceArchive], staged: DataFrame,
-                          reject_files: dict[str, set[str]]) -> DataFrame | None:
+                          reject_files: dict[str, set[str]], temp_views: list[str]) -> DataFrame | None:
     """The raw rows of the rejected rows alone: the rows of the files with rejects (the only
     files read), semi-joined with the rejected rows' keys, so that meeting the rejects is cheap.
 
-    The keys are handed over through SQL: the rejects table then joins two frames derived from
-    `staged`, and pyspark's Spark Connect client before 4.2 fails on a join whose two sides carry
-    the same `Observation` (the staging's row checks; SPARK-56322). A SQL frame's plan holds its
-    inputs as views, so its side carries none; on the server the plan is the same.
+    The keys are handed over as a temporary view (named in `temp_views`, for the caller to drop):
+    the rejects table joins two frames derived from `staged`, and pyspark's Spark Connect client
+    before 4.2 fails on a join whose two sides carry the same `Observation` (the staging's row
+    checks; SPARK-56322). A frame read from a view carries none; on the server the plan is the
+    same. (SQL with the keys frame as an argument nests the plan one level deeper, past the
+    client's protobuf depth limit.)
     """
     raw = raw_rows(archives, reject_files)
     if raw is None:
         return None
-    keys = spark.sql("SELECT * FROM {keys}", keys=rejected_keys(staged))
-    return raw.join(keys, on=list(REJECT_KEYS), how="left_semi")
+    name = f"smb_pipeline_rejected_keys_{uuid.uuid4().hex}"
+    rejected_keys(staged).createTempView(name)
+    temp_views.append(name)
+    return raw.join(spark.table(name), on=list(REJECT_KEYS), how="left_semi")
 
 
 def _persisted(frame: DataFrame, cached: list[DataFrame]) -> DataFrame:
