@@ -5,12 +5,13 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
+from pyspark.sql import functions as F
 
 from smb_pipeline.config import parse_cidr
 from smb_pipeline.engine.codegen import end_codegen_stage
 from smb_pipeline.model.columns import COMPANY_COLUMN
 from smb_pipeline.transforms.ip import with_ip_hex
-from smb_pipeline.transforms.subnets import choose_bucket_bits, exclude_company_traffic, with_company_flag
+from smb_pipeline.transforms.subnets import choose_bucket_bits, with_company_flag
 
 SUBNETS = [parse_cidr(c) for c in (
     "10.0.0.0/8", "10.20.0.0/16", "10.20.1.0/24",  # overlapping
@@ -45,6 +46,12 @@ def _kept(frame):
     return sorted((r.src_ip, r.dest_ip) for r in frame.select("src_ip", "dest_ip").collect())
 
 
+
+def _outside_company(events, networks, mode):
+    """The rows the pipeline keeps: those `with_company_flag` does not mark."""
+    return with_company_flag(events, networks, mode).filter(~F.col(COMPANY_COLUMN)).drop(COMPANY_COLUMN)
+
+
 @pytest.mark.parametrize(
     ("mode", "drop"),
     [
@@ -56,7 +63,7 @@ def _kept(frame):
 )
 def test_each_mode_matches_python_ipaddress(spark, mode, drop):
     pairs = [(s, d) for s in ADDRESSES for d in ("10.20.1.5", "203.0.113.9", "2001:db8::5", "2a00::1")]
-    kept = _kept(exclude_company_traffic(_events(spark, pairs), SUBNETS, mode))
+    kept = _kept(_outside_company(_events(spark, pairs), SUBNETS, mode))
     expected = sorted((s, d) for s, d in pairs if not drop(_in_company(s, SUBNETS), _in_company(d, SUBNETS)))
     assert kept == expected
 
@@ -65,13 +72,13 @@ def test_each_mode_matches_python_ipaddress(spark, mode, drop):
 def test_extreme_prefix_lengths(spark, cidrs):
     networks = [parse_cidr(c) for c in cidrs]
     pairs = [(a, "203.0.113.9") for a in [*ADDRESSES, "1.2.3.4", "1.2.3.5", "255.255.255.255", "0.0.0.0"]]
-    kept = _kept(exclude_company_traffic(_events(spark, pairs), networks, "source"))
+    kept = _kept(_outside_company(_events(spark, pairs), networks, "source"))
     assert kept == sorted(p for p in pairs if not _in_company(p[0], networks))
 
 
 def test_no_subnets_keeps_everything(spark):
     pairs = [("10.0.0.1", "10.0.0.2")]
-    assert _kept(exclude_company_traffic(_events(spark, pairs), [], "either")) == pairs
+    assert _kept(_outside_company(_events(spark, pairs), [], "either")) == pairs
 
 
 def test_bucket_width_shrinks_for_short_prefixes():
@@ -96,7 +103,7 @@ def test_the_flag_keeps_every_row_once_and_marks_company_traffic(spark):
 
 
 def test_the_flag_is_a_broadcast_hash_join_without_nested_loops(spark):
-    kept = exclude_company_traffic(_events(spark, [("10.0.0.1", "1.1.1.1")]), SUBNETS, "both")
+    kept = _outside_company(_events(spark, [("10.0.0.1", "1.1.1.1")]), SUBNETS, "both")
     plan = kept._jdf.queryExecution().executedPlan().toString()
     assert plan.count("BroadcastHashJoin") == 2
     assert "LeftOuter" in plan

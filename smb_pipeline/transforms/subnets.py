@@ -158,7 +158,3 @@ def with_company_flag(events: DataFrame, networks: Sequence[IpNetwork], mode: Ex
     }[mode]
     return flagged.withColumn(COMPANY_COLUMN, company).drop("_company_src", "_company_dest")
 
-
-def exclude_company_traffic(events: DataFrame, networks: Sequence[IpNetwork], mode: ExcludeMode) -> DataFrame:
-    """The rows that are not company traffic (`with_company_flag`)."""
-    return with_company_flag(events, networks, mode).filter(~F.col(COMPANY_COLUMN)).drop(COMPANY_COLUMN)
