@@ -18,7 +18,7 @@ from bench.reference_duckdb import (
     refuse_nested_loops,
 )
 from bench.run import marginal, ratios
-from bench.spark_runs import run_variant
+from bench.spark_runs import job_plans, run_variant
 from bench.tables import BenchMismatch, compare_pairs, read_delta_pairs
 
 
@@ -75,6 +75,15 @@ def test_peer_and_job_tables_equal_the_reference(spark, archive, reference, tmp_
                                  pa.array(counts, pa.int64()))
     with pytest.raises(BenchMismatch, match="only in"):
         compare_pairs(altered, reference.table)
+
+
+@pytest.mark.spark
+def test_job_plans_are_explained(spark, archive):
+    """The plan written next to the job's figures is built with the library's functions: it must
+    follow the library's changes rather than turn into an apology."""
+    plans = job_plans(spark, archive)
+    assert plans.startswith("== Physical Plan =="), plans[:200]
+    assert "BroadcastHashJoin" in plans
 
 
 def test_ratios_and_marginal_cost_per_10m_rows():
