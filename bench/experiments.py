@@ -1,8 +1,9 @@
 """Where the job's time goes against the peer's, on one archive (`python -m bench.experiments`).
 
 Same session, variants alternated and repeated, so JIT warm-up and noise hit all sides: the
-census, the job's main scan, decoding 3 / 8 / 13 columns, the whole job and the native peer.
-Env: BENCH_ROWS (default 2000000), BENCH_WORK, BENCH_REPEAT (2).
+census, the job's main scan, decoding 3 / 8 / 13 columns, the main scan's steps one by one
+(each a noop write of the frame so far), building the staged frame on the driver, the whole
+job and the native peer. Env: BENCH_ROWS (default 2000000), BENCH_WORK, BENCH_REPEAT (2).
 """
 
 from __future__ import annotations
@@ -77,6 +78,39 @@ def decode_variants(spark, archive):
     }
 
 
+def step_variants(spark, archive):
+    """The main scan's steps, cumulative: prefilter, stage end, normalization, validation and
+    status, company flag; each written to `noop`, so its cost is the steps' task work."""
+    from smb_pipeline.run import staging
+    from smb_pipeline.sources.reader import read_source
+    from smb_pipeline.transforms.subnets import with_company_flag
+
+    config = job_config(archive, Path("/nonexistent"))
+    source = read_source(spark, config.sources[0], archive.start, archive.end)
+    context = staging.format_context(source, config)
+    group = source.groups[0]
+    staged = staging.stage_sources([source], config, archive.start, archive.end).frame
+    return {
+        "step 1: scan + the format's prefilter": group.frame.filter(staging.group_prefilter(source, group, context)),
+        "step 2: + row position, stage end": staging.prefilter_survivors(source, group, context),
+        "step 3: + normalization": staging.canonical_candidates(source, context),
+        "step 4: + event day, validation, status": staged,
+        "step 5: + company flag": with_company_flag(staged, config.company_subnets, config.exclude_company),
+    }
+
+
+def build_staged_frame(spark, archive) -> None:
+    """What the driver does before any task runs: read the footers, build the staged frame
+    (every `withColumn` is analyzed against the plan so far), optimize and plan it."""
+    from smb_pipeline.run import staging
+    from smb_pipeline.sources.reader import read_source
+
+    config = job_config(archive, Path("/nonexistent"))
+    source = read_source(spark, config.sources[0], archive.start, archive.end)
+    staged = staging.stage_sources([source], config, archive.start, archive.end).frame
+    staged._jdf.queryExecution().executedPlan()
+
+
 def main() -> None:
     from smb_pipeline.engine.session import build_spark_session
 
@@ -93,8 +127,9 @@ def main() -> None:
     for _ in range(repeat):
         for name, frame in census_variants(spark, archive).items():
             timings.measure(name, frame.collect)
-        for name, frame in decode_variants(spark, archive).items():
+        for name, frame in {**decode_variants(spark, archive), **step_variants(spark, archive)}.items():
             timings.measure(name, lambda frame=frame: frame.write.format("noop").mode("overwrite").save())
+        timings.measure("building and planning the staged frame (driver)", lambda: build_staged_frame(spark, archive))
         for name, run in RUNS.items():
             out = workdir / "experiments-table"
             shutil.rmtree(out, ignore_errors=True)
