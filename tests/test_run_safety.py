@@ -29,7 +29,7 @@ from deltalake import DeltaTable, write_deltalake
 from smb_pipeline.config import config_from_dict
 from smb_pipeline.demo.generate import COMPANY_SUBNETS, generate_cim_archive
 from smb_pipeline.errors import ConcurrencyError
-from smb_pipeline.operations.runlog import RUNS_TABLE, logged_run
+from smb_pipeline.operations.runlog import RUNS_SCHEMA, RUNS_TABLE, logged_run
 from smb_pipeline.run.claims import CLAIMS_SCHEMA, RunClaims
 from smb_pipeline.run.pipeline import run_pipeline
 from smb_pipeline.storage import delta_io
@@ -320,6 +320,19 @@ def test_a_live_claim_blocks_and_an_expired_one_is_taken_over_and_logged_abandon
     abandoned = [(r["run_id"], r["event_date"], r["status"]) for r in _runs(lake) if r["status"] == "abandoned"]
     assert abandoned == [("expired-run", D3, "abandoned")]
     assert not (lake / "smb_allowed_daily" / f"event_date={D1}").exists()
+
+
+def test_a_stale_claim_of_a_run_that_logged_its_end_is_taken_over_but_not_logged_abandoned(spark, tmp_path):
+    """The holder logged `succeeded`, released its days and exited between this run's read of the
+    claims and its check of the holder's process: the claim looks stale, the run finished."""
+    archive, lake = _archive(tmp_path / "cim"), tmp_path / "lake"
+    config = _config(archive, lake, claim_lease_seconds=30)
+    _foreign_claim(spark, lake, D3, dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1), "finished-run")
+    ended = {"run_id": "finished-run", "command": "run", "event_date": D3, "status": "succeeded"}
+    spark.createDataFrame([ended], RUNS_SCHEMA).write.format("delta").mode("append").save(str(lake / RUNS_TABLE))
+    logged_run(spark, config, D3, D3, "run")
+    assert sorted((r["run_id"] == "finished-run", r["status"]) for r in _runs(lake)) == [
+        (False, "running"), (False, "succeeded"), (True, "succeeded")]
 
 
 def test_two_claimants_of_the_same_day_at_once_one_wins(spark, tmp_path):

@@ -120,6 +120,22 @@ def abandoned_rows(stale: Sequence[Claim], by_run: str, config: PipelineConfig) 
     ]
 
 
+def unfinished(spark: SparkSession, config: PipelineConfig, stale: Sequence[Claim]) -> list[Claim]:
+    """The stale claims whose run logged no end (succeeded or failed) for the day.
+
+    A run logs its end, then releases its days and exits. Another run that read the claims
+    just before the release and checked the holder's process just after its exit sees a claim
+    of a dead process: stale, but the run finished and is not to be logged `abandoned`.
+    """
+    runs = read_runs(spark, config) if stale else None
+    if runs is None:
+        return list(stale)
+    ended = runs.filter(F.col("run_id").isin(sorted({claim.run_id for claim in stale}))
+                        & F.col("status").isin(STATUS_SUCCEEDED, STATUS_FAILED))
+    logged = {(row.run_id, row.event_date) for row in ended.select("run_id", "event_date").collect()}
+    return [claim for claim in stale if (claim.run_id, claim.event_date) not in logged]
+
+
 def append_runs(spark: SparkSession, config: PipelineConfig, rows: list[tuple]) -> None:
     """Blind appends: concurrent runs never conflict, except in racing to create the table."""
     frame = spark.createDataFrame(rows, RUNS_SCHEMA)
@@ -187,7 +203,8 @@ def _run_claimed(spark: SparkSession, config: PipelineConfig, run: RunLog, runne
         return runs_rows(run.run_id, run.command, config, run.start, run.end, run.started, ended, day_inputs,
                          result, error, status)
 
-    append_runs(spark, config, abandoned_rows(stale, run.run_id, config) + rows(None, None, STATUS_RUNNING))
+    abandoned = abandoned_rows(unfinished(spark, config, stale), run.run_id, config)
+    append_runs(spark, config, abandoned + rows(None, None, STATUS_RUNNING))
 
     def checkpoint(stage: str) -> None:
         stops.checkpoint(stage)
