@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import py4j.java_gateway
 import pytest
+from pyspark.sql import functions as F
 
 from smb_pipeline.engine.session import remote_session_builder
 
@@ -17,7 +19,25 @@ def test_built_session_keeps_utc_days_and_skips_partition_pruning_analysis(spark
 
 
 @pytest.mark.parametrize(("key", "value"), [("spark.sql.optimizer.dynamicPartitionPruning.enabled", "false"),
-                                          ("spark.sql.session.timeZone", "UTC")])
+                                          ("spark.sql.session.timeZone", "UTC"),
+                                          ("spark.python.sql.dataFrameDebugging.enabled", "false")])
 def test_connect_session_carries_the_same_settings(key, value):
     builder = remote_session_builder("sc://127.0.0.1:1")
     assert builder._options[key] == value  # the builder's settings, read before connecting: no server needed
+
+
+def test_a_column_costs_its_own_call_without_call_site_round_trips(spark, monkeypatch):
+    """pyspark can record each DataFrame function's Python call site in the JVM (for error
+    messages): five py4j round trips and a stack walk per call, two thirds of the calls that build
+    a run's plan. The job's sessions turn it off."""
+    F.col("warm")  # pyspark reads the setting once per process, at the first call
+    calls: list[str] = []
+    original = py4j.java_gateway.JavaMember.__call__
+
+    def counting(self, *args):
+        calls.append(self.name)
+        return original(self, *args)
+
+    monkeypatch.setattr(py4j.java_gateway.JavaMember, "__call__", counting)
+    F.lower(F.col("x"))
+    assert calls == ["col", "lower"]

@@ -32,6 +32,10 @@ _BASE_CONF = {
     # A run generates about 100 classes; Spark keeps 100 by default, so every run compiled 46 of
     # them again and the JIT recompiled their code (a static setting: set when the JVM starts).
     "spark.sql.codegen.cache.maxEntries": "1000",
+    # pyspark records the Python call site of every DataFrame function call for error messages:
+    # five py4j round trips and a walk of the Python stack per call, two thirds of the calls that
+    # build a run's plan (docs/performance.md). The run names its own errors (source, file, column).
+    "spark.python.sql.dataFrameDebugging.enabled": "false",
     # Spark's console progress bar interleaves with every other line and cannot be read in a log;
     # the command line prints its own progress line (smb_pipeline.cli.progress). A config may turn it on.
     "spark.ui.showConsoleProgress": "false",
