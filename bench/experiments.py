@@ -42,16 +42,26 @@ class Timings:
                          for name, walls in self.wall.items())
 
 
-def census_variants(spark, archive):
-    """The pipeline's census (a narrow scan of every row) and the main scan's staged counts."""
+def _bench_source(spark, archive):
+    """The job's config for the archive, its one source read for the archive's days, and that
+    source's staged rows (a frame: nothing runs)."""
     from smb_pipeline.run import staging
     from smb_pipeline.sources.reader import read_source
 
     config = job_config(archive, Path("/nonexistent"))
     source = read_source(spark, config.sources[0], archive.start, archive.end)
+    staged = staging.stage_sources([source], config, archive.start, archive.end).frame
+    return config, source, staged
+
+
+def census_variants(spark, archive):
+    """The pipeline's census (a narrow scan of every row) and the main scan's staged counts."""
+    from smb_pipeline.run import staging
+
+    config, source, staged = _bench_source(spark, archive)
     context = staging.format_context(source, config)
     census = staging.census(source, context, archive.start, archive.end)
-    main_scan = staging.stage_sources([source], config, archive.start, archive.end).frame.groupBy("status").count()
+    main_scan = staged.groupBy("status").count()
     return {"census": census, "main_scan_staged_counts": main_scan}
 
 
@@ -82,14 +92,11 @@ def step_variants(spark, archive):
     """The main scan's steps, cumulative: prefilter, stage end, normalization, validation and
     status, company flag; each written to `noop`, so its cost is the steps' task work."""
     from smb_pipeline.run import staging
-    from smb_pipeline.sources.reader import read_source
     from smb_pipeline.transforms.subnets import with_company_flag
 
-    config = job_config(archive, Path("/nonexistent"))
-    source = read_source(spark, config.sources[0], archive.start, archive.end)
+    config, source, staged = _bench_source(spark, archive)
     context = staging.format_context(source, config)
     group = source.groups[0]
-    staged = staging.stage_sources([source], config, archive.start, archive.end).frame
     return {
         "step 1: scan + the format's prefilter": group.frame.filter(staging.group_prefilter(source, group, context)),
         "step 2: + row position, stage end": staging.prefilter_survivors(source, group, context),
@@ -102,12 +109,7 @@ def step_variants(spark, archive):
 def build_staged_frame(spark, archive) -> None:
     """What the driver does before any task runs: read the footers, build the staged frame
     (every `withColumn` is analyzed against the plan so far), optimize and plan it."""
-    from smb_pipeline.run import staging
-    from smb_pipeline.sources.reader import read_source
-
-    config = job_config(archive, Path("/nonexistent"))
-    source = read_source(spark, config.sources[0], archive.start, archive.end)
-    staged = staging.stage_sources([source], config, archive.start, archive.end).frame
+    _config, _source, staged = _bench_source(spark, archive)
     staged._jdf.queryExecution().executedPlan()
 
 

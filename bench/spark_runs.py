@@ -121,20 +121,16 @@ def job_plans(spark, archive: BenchArchive) -> str:
     """explain('formatted') of the job's pair table, built (not run) with the pipeline's functions."""
     buffer = io.StringIO()
     try:
-        from pyspark.sql import functions as F
-
-        from smb_pipeline.model.columns import COMPANY_COLUMN
-        from smb_pipeline.model.statuses import STATUS_SMB
         from smb_pipeline.run.staging import stage_sources
         from smb_pipeline.sources.reader import read_source
         from smb_pipeline.transforms.aggregate import aggregate_daily_pairs
+        from smb_pipeline.transforms.events import kept_events
         from smb_pipeline.transforms.subnets import with_company_flag
 
         config = job_config(archive, Path("/nonexistent"))
         source = read_source(spark, config.sources[0], archive.start, archive.end)
         staged = stage_sources([source], config, archive.start, archive.end).frame
-        flagged = with_company_flag(staged, config.company_subnets, config.exclude_company)
-        kept = flagged.filter((F.col("status") == STATUS_SMB) & ~F.col(COMPANY_COLUMN))
+        kept = kept_events(with_company_flag(staged, config.company_subnets, config.exclude_company))
         with contextlib.redirect_stdout(buffer):
             aggregate_daily_pairs(kept).explain(mode="formatted")
     except Exception as exc:  # the library is edited by others; the plans are a courtesy

@@ -46,7 +46,6 @@ def _kept(frame):
     return sorted((r.src_ip, r.dest_ip) for r in frame.select("src_ip", "dest_ip").collect())
 
 
-
 def _outside_company(events, networks, mode):
     """The rows the pipeline keeps: those `with_company_flag` does not mark."""
     return with_company_flag(events, networks, mode).filter(~F.col(COMPANY_COLUMN)).drop(COMPANY_COLUMN)

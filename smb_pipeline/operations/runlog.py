@@ -127,11 +127,14 @@ def unfinished(spark: SparkSession, config: PipelineConfig, stale: Sequence[Clai
     just before the release and checked the holder's process just after its exit sees a claim
     of a dead process: stale, but the run finished and is not to be logged `abandoned`.
     """
-    runs = read_runs(spark, config) if stale else None
+    if not stale:
+        return []
+    runs = read_runs(spark, config)
     if runs is None:
         return list(stale)
     ended = runs.filter(F.col("run_id").isin(sorted({claim.run_id for claim in stale}))
                         & F.col("status").isin(STATUS_SUCCEEDED, STATUS_FAILED))
+    # At most a row per stale claim and outcome: the run log of a few runs, never events.
     logged = {(row.run_id, row.event_date) for row in ended.select("run_id", "event_date").collect()}
     return [claim for claim in stale if (claim.run_id, claim.event_date) not in logged]
 

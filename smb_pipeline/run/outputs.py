@@ -23,7 +23,7 @@ from smb_pipeline.run.staging import stage_sources
 from smb_pipeline.sources.reader import SourceArchive, raw_rows, read_source, reading_inputs
 from smb_pipeline.storage import delta_io
 from smb_pipeline.transforms.aggregate import aggregate_daily_pairs
-from smb_pipeline.transforms.events import REJECT_KEYS, rejected_keys, rejects_table
+from smb_pipeline.transforms.events import REJECT_KEYS, kept_events, rejected_keys, rejects_table
 from smb_pipeline.transforms.subnets import with_company_flag
 from smb_pipeline.transforms.validate import ADDRESS_KEYS
 
@@ -90,7 +90,7 @@ def build_outputs(spark: SparkSession, config: PipelineConfig, start: dt.date, e
             check.verify()
         daily = summarize_counts(census_rows, status_rows, kept_rows, [s.name for s in config.sources],
                                  days_between(start, end))
-        kept = staged.filter((F.col("status") == STATUS_SMB) & ~F.col(COMPANY_COLUMN))
+        kept = kept_events(staged)
         # Grouping within day partitions lets the writer's one-file-per-day repartition reuse
         # this shuffle: one shuffle of the few kept rows instead of two.
         # The addresses' keys from validation ride through the aggregation, so that the direction

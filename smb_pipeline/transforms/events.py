@@ -12,6 +12,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from smb_pipeline.model.columns import (
+    COMPANY_COLUMN,
     FILE_COLUMN,
     FOLDER_DAY_COLUMN,
     IMPLAUSIBLE_COLUMN,
@@ -88,6 +89,11 @@ def with_status(events: DataFrame, ports: Sequence[int], apps: Sequence[str]) ->
         "status",
         F.when(F.col("reject_reason").isNotNull(), STATUS_REJECTED).when(smb, STATUS_SMB).otherwise(STATUS_NOT_SMB),
     )
+
+
+def kept_events(flagged: DataFrame) -> DataFrame:
+    """The rows a run aggregates: allowed SMB and not company traffic (`transforms.subnets.with_company_flag`)."""
+    return flagged.filter((F.col("status") == STATUS_SMB) & ~F.col(COMPANY_COLUMN))
 
 
 # Where a row was read, which finds its raw columns again (`sources.reader.raw_rows`).
