@@ -24,8 +24,19 @@ def parquet_scans(frame: DataFrame) -> list[str]:
 
 def generated_stages(frame: DataFrame) -> list[tuple[str, int]]:
     """Each whole-stage generated class of the plan: its operators, and the bytecode size of its
-    largest method (the JIT does not compile a method over 8,000 bytes)."""
-    stages = frame._jdf.queryExecution().debug().codegenToSeq()
+    largest method (the JIT does not compile a method over 8,000 bytes).
+
+    Planned without adaptive execution, whose plan shows no stages until it has run (a plan with
+    a broadcast join is adaptive); each stage's generated code is the same."""
+    spark = frame.sparkSession
+    key = "spark.sql.adaptive.enabled"
+    previous = spark.conf.get(key)
+    spark.conf.set(key, "false")
+    try:
+        execution = frame.alias("_planned_again")._jdf.queryExecution()
+        stages = execution.debug().codegenToSeq()
+    finally:
+        spark.conf.set(key, previous)
     found = []
     iterator = stages.iterator()
     while iterator.hasNext():

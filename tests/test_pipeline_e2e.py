@@ -246,6 +246,19 @@ def test_survivor_validation_is_code_generated(spark, archive, tmp_path):
 
 
 @pytest.mark.perf
+@pytest.mark.parametrize("mode", ["source", "both"])
+def test_the_rows_a_run_persists_run_compiled_code(spark, archive, tmp_path, mode):
+    """Every generated method of the persisted rows' plan stays under the JIT's 8,000 bytes, with
+    one company-subnet join (`source`) or two (`both`): the destination's text, the status and
+    the join in one stage made an 8,472-byte method, which ran every survivor in the interpreter."""
+    config = _config(archive, tmp_path, exclude_company=mode)
+    source = read_source(spark, config.sources[0], FIRST_DAY, FIRST_DAY)
+    stages = generated_stages(outputs.company_flagged(stage_sources([source], config, FIRST_DAY, FIRST_DAY), config))
+    assert len(stages) >= 6, stages
+    assert [(plan.splitlines()[0][:100], size) for plan, size in stages if size >= 8000] == []
+
+
+@pytest.mark.perf
 def test_the_scan_has_generated_code_of_its_own(spark, archive, tmp_path):
     """The loop that decodes every row is compiled apart from the survivors' normalization: in
     one generated class with it, the JIT handled that loop badly (smb_pipeline.engine.codegen)."""

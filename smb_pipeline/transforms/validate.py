@@ -38,9 +38,10 @@ def with_validated_fields(df: DataFrame, stage_end: Callable[[DataFrame], DataFr
     Also keeps `ADDRESS_KEYS` (`src_ip_hex` / `dest_ip_hex`, 128-bit keys) for the company-subnet
     join and the pairs' direction.
 
-    `stage_end` is applied after each address step: the run passes the engine's generated-code
-    stage end (`run.staging`), so that each step is small enough for the JIT; it does not change
-    the result.
+    `stage_end` is applied after each address step (both keys, both texts): the run passes the
+    engine's generated-code stage end (`run.staging`), so that each step is small enough for the
+    JIT, including the last, which the run extends with the status and the company-subnet join;
+    it does not change the result.
     """
     checked = (
         df.withColumnRenamed("src_ip", "_raw_src_ip")
@@ -72,6 +73,7 @@ def with_validated_fields(df: DataFrame, stage_end: Callable[[DataFrame], DataFr
         .transform(with_ip_text, _SRC_KEY, "src_ip")
         .transform(stage_end)
         .transform(with_ip_text, _DEST_KEY, "dest_ip")
+        .transform(stage_end)
         .withColumn("src_port", F.when(src_port_ok, F.col("_raw_src_port").cast("int")))
         .withColumn("dest_port", F.when(dest_port_ok, F.col("_raw_dest_port").cast("int")))
         .drop("_raw_src_ip", "_raw_dest_ip", "_raw_src_port", "_raw_dest_port")
