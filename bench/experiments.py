@@ -92,7 +92,7 @@ def step_variants(spark, archive):
     """The main scan's steps, cumulative: prefilter, stage end, normalization, validation and
     status, company flag; each written to `noop`, so its cost is the steps' task work."""
     from smb_pipeline.run import staging
-    from smb_pipeline.transforms.subnets import with_company_flag
+    from smb_pipeline.run.outputs import company_flagged
 
     config, source, staged = _bench_source(spark, archive)
     context = staging.format_context(source, config)
@@ -102,7 +102,7 @@ def step_variants(spark, archive):
         "step 2: + row position, stage end": staging.prefilter_survivors(source, group, context),
         "step 3: + normalization": staging.canonical_candidates(source, context),
         "step 4: + event day, validation, status": staged,
-        "step 5: + company flag": with_company_flag(staged, config.company_subnets, config.exclude_company),
+        "step 5: + company flag": company_flagged(staged, config),
     }
 
 

@@ -121,16 +121,16 @@ def job_plans(spark, archive: BenchArchive) -> str:
     """explain('formatted') of the job's pair table, built (not run) with the pipeline's functions."""
     buffer = io.StringIO()
     try:
+        from smb_pipeline.run.outputs import company_flagged
         from smb_pipeline.run.staging import stage_sources
         from smb_pipeline.sources.reader import read_source
         from smb_pipeline.transforms.aggregate import aggregate_daily_pairs
         from smb_pipeline.transforms.events import kept_events
-        from smb_pipeline.transforms.subnets import with_company_flag
 
         config = job_config(archive, Path("/nonexistent"))
         source = read_source(spark, config.sources[0], archive.start, archive.end)
         staged = stage_sources([source], config, archive.start, archive.end).frame
-        kept = kept_events(with_company_flag(staged, config.company_subnets, config.exclude_company))
+        kept = kept_events(company_flagged(staged, config))
         with contextlib.redirect_stdout(buffer):
             aggregate_daily_pairs(kept).explain(mode="formatted")
     except Exception as exc:  # the library is edited by others; the plans are a courtesy

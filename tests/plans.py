@@ -3,19 +3,27 @@ size of the generated code."""
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from pyspark.sql import DataFrame, SparkSession
+
+
+@contextmanager
+def _session_conf(spark: SparkSession, key: str, value: str) -> Iterator[None]:
+    """`key` set to `value` in the session within, and set back after."""
+    previous = spark.conf.get(key)
+    spark.conf.set(key, value)
+    try:
+        yield
+    finally:
+        spark.conf.set(key, previous)
 
 
 def executed_plan(frame: DataFrame) -> str:
     """The executed plan as text, with scan metadata (pushed filters) at full length."""
-    spark = frame.sparkSession
-    key = "spark.sql.maxMetadataStringLength"
-    previous = spark.conf.get(key)
-    spark.conf.set(key, "100000")
-    try:
+    with _session_conf(frame.sparkSession, "spark.sql.maxMetadataStringLength", "100000"):
         return frame._jdf.queryExecution().executedPlan().toString()
-    finally:
-        spark.conf.set(key, previous)
 
 
 def parquet_scans(frame: DataFrame) -> list[str]:
@@ -27,16 +35,10 @@ def generated_stages(frame: DataFrame) -> list[tuple[str, int]]:
     largest method (the JIT does not compile a method over 8,000 bytes).
 
     Planned without adaptive execution, whose plan shows no stages until it has run (a plan with
-    a broadcast join is adaptive); each stage's generated code is the same."""
-    spark = frame.sparkSession
-    key = "spark.sql.adaptive.enabled"
-    previous = spark.conf.get(key)
-    spark.conf.set(key, "false")
-    try:
-        execution = frame.alias("_planned_again")._jdf.queryExecution()
-        stages = execution.debug().codegenToSeq()
-    finally:
-        spark.conf.set(key, previous)
+    a broadcast join is adaptive); each stage's generated code is the same. The alias gives the
+    frame a new query execution, planned now rather than the one it may have planned already."""
+    with _session_conf(frame.sparkSession, "spark.sql.adaptive.enabled", "false"):
+        stages = frame.alias("_planned_again")._jdf.queryExecution().debug().codegenToSeq()
     found = []
     iterator = stages.iterator()
     while iterator.hasNext():

@@ -124,7 +124,7 @@ def test_validation_code_is_small_enough_for_the_jit(spark, mixed_archive, fmt):
     _truth, config, _root = mixed_archive
     (source,) = [s for s in config.sources if s.format == fmt]
     archive = read_source(spark, source, FIRST_DAY, FIRST_DAY)
-    stages = generated_stages(company_flagged(stage_sources([archive], config, FIRST_DAY, FIRST_DAY), config))
+    stages = generated_stages(company_flagged(stage_sources([archive], config, FIRST_DAY, FIRST_DAY).frame, config))
     # The stages that read the archive and normalize it run code that differs per vendor.
     validation = [(plan.splitlines()[0][:100], size) for plan, size in stages if _validates(plan)]
     assert len(validation) >= 4, stages

@@ -253,7 +253,8 @@ def test_the_rows_a_run_persists_run_compiled_code(spark, archive, tmp_path, mod
     the join in one stage made an 8,472-byte method, which ran every survivor in the interpreter."""
     config = _config(archive, tmp_path, exclude_company=mode)
     source = read_source(spark, config.sources[0], FIRST_DAY, FIRST_DAY)
-    stages = generated_stages(outputs.company_flagged(stage_sources([source], config, FIRST_DAY, FIRST_DAY), config))
+    staged = stage_sources([source], config, FIRST_DAY, FIRST_DAY).frame
+    stages = generated_stages(outputs.company_flagged(staged, config))
     assert len(stages) >= 6, stages
     assert [(plan.splitlines()[0][:100], size) for plan, size in stages if size >= 8000] == []
 

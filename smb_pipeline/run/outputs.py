@@ -19,7 +19,7 @@ from smb_pipeline.model.dates import days_between
 from smb_pipeline.model.results import SourceCounts
 from smb_pipeline.model.statuses import STATUS_REJECTED, STATUS_SMB
 from smb_pipeline.run.counts import collect_counts, count_rows, summarize_counts
-from smb_pipeline.run.staging import Staging, stage_sources
+from smb_pipeline.run.staging import stage_sources
 from smb_pipeline.sources.reader import SourceArchive, raw_rows, read_source, reading_inputs
 from smb_pipeline.storage import delta_io
 from smb_pipeline.transforms.aggregate import aggregate_daily_pairs
@@ -82,7 +82,7 @@ def build_outputs(spark: SparkSession, config: PipelineConfig, start: dt.date, e
     try:
         implausible = {source for (source, _, kind), n in census_rows.items() if kind == "implausible" and n}
         staging = stage_sources(archives, config, start, end, implausible)
-        staged = _persisted(company_flagged(staging, config), cached)
+        staged = _persisted(company_flagged(staging.frame, config), cached)
         with reading_inputs(archives):
             status_rows, kept_rows, reject_files = _status_and_kept_counts(staged)
         for check in staging.checks:
@@ -105,9 +105,10 @@ def build_outputs(spark: SparkSession, config: PipelineConfig, start: dt.date, e
         raise
 
 
-def company_flagged(staging: Staging, config: PipelineConfig) -> DataFrame:
-    """The staged rows, each flagged as company traffic or not: the rows a run persists and counts."""
-    return with_company_flag(staging.frame, config.company_subnets, config.exclude_company)
+def company_flagged(staged: DataFrame, config: PipelineConfig) -> DataFrame:
+    """The staged rows (`run.staging.stage_sources`), each flagged as company traffic or not as
+    the config says: the rows a run persists and counts."""
+    return with_company_flag(staged, config.company_subnets, config.exclude_company)
 
 
 def _status_and_kept_counts(staged: DataFrame) -> tuple[dict[tuple, int], dict[tuple, int], dict[str, set[str]]]:
