@@ -17,12 +17,9 @@ import pytest
 from smb_pipeline.config import config_from_dict
 from smb_pipeline.demo.generate import COMPANY_SUBNETS
 from smb_pipeline.demo.vendors import DEMO_TIMEZONES, generate_vendor_archives
-from smb_pipeline.engine.codegen import BOUNDARY_NAME_PREFIX
-from smb_pipeline.run.outputs import company_flagged
 from smb_pipeline.run.pipeline import run_pipeline
 from smb_pipeline.run.staging import census, format_context, stage_sources
 from smb_pipeline.sources.reader import read_source
-from tests.plans import generated_stages
 
 FORMATS = ["cim", "panos", "fortigate", "cisco_asa", "aws_vpc_flow", "zeek_conn"]
 FIRST_DAY = dt.date(2026, 9, 1)
@@ -107,28 +104,6 @@ def test_sessions_logged_twice_count_once(mixed_run):
     # PAN-OS logs most sessions twice (start + end): more records aggregated than connections counted.
     panos_connections = sum(expected_connections(truth["panos"], result.start, result.end).values())
     assert by_source["src-panos"].aggregated > panos_connections
-
-
-def _validates(stage_plan: str) -> bool:
-    """Stages above two stage ends validate: the first ends the scan, the second the vendor's
-    normalization (smb_pipeline.run.staging.stage_sources)."""
-    return stage_plan.count(f"CollectMetrics {BOUNDARY_NAME_PREFIX}") >= 2
-
-
-@pytest.mark.perf
-@pytest.mark.parametrize("fmt", FORMATS)
-def test_validation_code_is_small_enough_for_the_jit(spark, mixed_archive, fmt):
-    """The JIT never compiles a method over 8,000 bytes of bytecode: a validation stage above
-    that runs every candidate row through the JVM's interpreter (about twice as slow). Checked on
-    the rows the run persists, whose last stage also holds the status and the company-subnet join."""
-    _truth, config, _root = mixed_archive
-    (source,) = [s for s in config.sources if s.format == fmt]
-    archive = read_source(spark, source, FIRST_DAY, FIRST_DAY)
-    stages = generated_stages(company_flagged(stage_sources([archive], config, FIRST_DAY, FIRST_DAY).frame, config))
-    # The stages that read the archive and normalize it run code that differs per vendor.
-    validation = [(plan.splitlines()[0][:100], size) for plan, size in stages if _validates(plan)]
-    assert len(validation) >= 4, stages
-    assert [stage for stage in validation if stage[1] >= 8000] == []
 
 
 @pytest.mark.perf

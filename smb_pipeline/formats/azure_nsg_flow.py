@@ -43,6 +43,9 @@ def _flow_time(fields: Fields, context: FormatContext) -> Column:
     return F.coalesce(epoch_to_timestamp(csv_field(_tuple(fields), 1).try_cast("double")), record_time)
 
 
+_PARTS = "_az_parts"
+_READ = range(2, 14)  # the tuple's fields the parser reads (1-based; the time is read on its own)
+
 # The canonical columns the text parser yields (the rest come from the declaration).
 PARSED = ("src_ip", "dest_ip", "src_port", "dest_port", "transport", "action", "vendor_action", "bytes_out", "bytes_in",
           "session_key", "direction")
@@ -50,28 +53,37 @@ PARSED = ("src_ip", "dest_ip", "src_port", "dest_port", "transport", "action", "
 
 def parse_azure_nsg_flow(df: DataFrame, fields: Fields,
                          context: FormatContext) -> tuple[DataFrame, Mapping[str, Column]]:
-    """Endpoints, verdict, bytes and the flow's session key from the tuple, NSG or VNet."""
-    parts = _tuple(fields)
+    """Endpoints, verdict, bytes and the flow's session key from the tuple, NSG or VNet.
+
+    In steps, each ended by `context.stage_end` (the generated code of all of them at once is
+    too large for the JIT): the tuple split once per row into its fields; the verdict's parts
+    and the transport; the canonical columns. Each step's values are helper columns (`_az_...`).
+    """
+    split = df.withColumn(_PARTS, _tuple(fields))
+    with_fields = split.withColumns({f"_az_{position}": csv_field(F.col(_PARTS), position) for position in _READ})
 
     def at(position: int) -> Column:
-        return csv_field(parts, position)
+        return F.col(f"_az_{position}")
 
     protocol = F.upper(at(6))
     is_vnet = protocol.rlike(r"^\d+$")
-    decision = F.when(~is_vnet, at(8))
-    state = F.upper(F.when(is_vnet, at(8)).otherwise(at(9)))
+    nsg_transport = F.when(protocol == "T", NSG_TRANSPORTS["T"]).when(protocol == "U", NSG_TRANSPORTS["U"])
+    parsed = with_fields.transform(context.stage_end).withColumns({
+        "_az_vnet": is_vnet,
+        "_az_decision": F.when(~is_vnet, at(8)),
+        "_az_state": F.upper(F.when(is_vnet, at(8)).otherwise(at(9))),
+        "_az_transport": F.when(is_vnet, protocol_name(protocol)).otherwise(nsg_transport),
+    })
+    is_vnet, decision, state, transport = (F.col(f"_az_{name}") for name in ("vnet", "decision", "state", "transport"))
     allowed = F.when(is_vnet, state.isin(*FLOW_STATES)).otherwise(decision == "A")
     blocked = F.when(is_vnet, state == "D").otherwise(decision == "D")
     action = F.when(allowed & (state == "E"), "teardown").when(allowed, "allowed").when(blocked, "blocked")
     src, dst, sport, dport = at(2), at(3), at(4), at(5)
-    transport = F.when(is_vnet, protocol_name(protocol)).otherwise(
-        F.when(protocol == "T", NSG_TRANSPORTS["T"]).when(protocol == "U", NSG_TRANSPORTS["U"])
-    )
     with_stats = state.isin(*STATS_STATES)
     # B, C and E records of one flow carry the same interface and 5-tuple and nothing else
     # in common (no flow id), so that is the key; v1 tuples have no state and count alone.
     key = F.concat_ws("|", F.coalesce(fields.col("mac").cast("string"), F.lit("")), src, sport, dst, dport, transport)
-    return df, {
+    return parsed, {
         "src_ip": src,
         "dest_ip": dst,
         "src_port": port_text(sport),

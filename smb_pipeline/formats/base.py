@@ -63,12 +63,18 @@ CANONICAL_COLUMNS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class FormatContext:
-    """What a normalizer needs to know about its source."""
+    """What a normalizer needs to know about its source.
+
+    `stage_end` is applied to a text parser's frame (`spec.Parse`) before the canonical columns
+    read it: the run passes the engine's generated-code stage end, so that the parsing and
+    the columns that read it are each small enough for the JIT; it does not change the result.
+    """
 
     source: str
     timezone: str = "UTC"
     smb_ports: tuple[int, ...] = (139, 445)
     smb_apps: tuple[str, ...] = ()
+    stage_end: Callable[[DataFrame], DataFrame] = field(default=lambda df: df, compare=False, repr=False)
 
 
 class Fields:

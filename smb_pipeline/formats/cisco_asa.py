@@ -63,11 +63,16 @@ def _all_groups(message: Column, pattern: str, groups: int) -> Column:
     return F.when(~message.contains(_GROUP_SEPARATOR), F.split(rewritten, _GROUP_SEPARATOR))
 
 
+def _matched(groups: Column) -> Column:
+    """An `_all_groups` array when its pattern matched, else null."""
+    return F.when(F.get(groups, 0) == _MATCH_MARK, groups)
+
+
 def _element(groups: Column, index: int) -> Column:
-    """Group `index` (1-based) of an `_all_groups` array; null when the pattern did not match
+    """Group `index` (1-based) of a `_matched` array; null when the pattern did not match
     or the group is empty."""
     value = F.get(groups, index)
-    return F.when((F.get(groups, 0) == _MATCH_MARK) & (value != ""), value)
+    return F.when(value != "", value)
 
 
 def prefilter_cisco_asa(fields: Fields, context: FormatContext) -> Column:
@@ -91,11 +96,11 @@ def _with_matches(df: DataFrame, message: Column) -> DataFrame:
     """Each message pattern run once per row, into a column of its own: the expressions read
     these many times, and inlining them re-ran the regexes (and made the generated code too
     large for the JIT)."""
+    matches = {_CONNECTION: (CONNECTION_RE, 10), _ACL: (ACL_RE, 9), _DENY: (DENY_RE, 7)}
     return (
         df.withColumn(_MSG_ID, _group(message, MESSAGE_ID_RE, 1))
-        .withColumn(_CONNECTION, _all_groups(message, CONNECTION_RE, 10))
-        .withColumn(_ACL, _all_groups(message, ACL_RE, 9))
-        .withColumn(_DENY, _all_groups(message, DENY_RE, 7))
+        .withColumns({name: _all_groups(message, pattern, groups) for name, (pattern, groups) in matches.items()})
+        .withColumns({name: _matched(F.col(name)) for name in matches})
     )
 
 
@@ -162,16 +167,13 @@ PARSED = ("src_ip", "dest_ip", "src_port", "dest_port", "transport", "action", "
           "session_id", "session_key", "direction")
 
 
-def parse_cisco_asa(df: DataFrame, fields: Fields, context: FormatContext) -> tuple[DataFrame, Mapping[str, Column]]:
-    """The message's endpoints, verdict, bytes and session, from the Built/Teardown, ACL or Deny pattern."""
-    message = fields.col("message")
-    host = fields.col("host").cast("string")
+def _fields(message: Column, host: Column) -> dict[str, Column]:
+    """The columns other than the endpoints: verdict, transport, bytes, rule and session."""
     msg_id = F.col(_MSG_ID)
     connection = msg_id.isin(*BUILT_IDS) | msg_id.isin(*TEARDOWN_IDS)
     conn_id = _conn(4)
     word = F.coalesce(_acl(2), _conn(1), _group(message, r"%\S+: (\S+)", 1))
-    return _with_matches(df, message), {
-        **_endpoints(msg_id, context),
+    return {
         "transport": protocol_name(F.coalesce(_conn(3), _acl(3), _deny(1))),
         "action": _action(msg_id),
         "vendor_action": F.concat_ws(":", msg_id, word),
@@ -185,6 +187,22 @@ def parse_cisco_asa(df: DataFrame, fields: Fields, context: FormatContext) -> tu
         ),
         "direction": _conn(2),
     }
+
+
+def parse_cisco_asa(df: DataFrame, fields: Fields, context: FormatContext) -> tuple[DataFrame, Mapping[str, Column]]:
+    """The message's endpoints, verdict, bytes and session, from the Built/Teardown, ACL or Deny pattern.
+
+    In steps, each ended by `context.stage_end` (the generated code of all of them at once is
+    too large for the JIT): the regex matches; the endpoints picked from them; the other
+    columns. Each step's columns are helper columns (`_asa_<name>`) that the next ones read.
+    """
+    message = fields.col("message")
+    steps = [_endpoints(F.col(_MSG_ID), context), _fields(message, fields.col("host").cast("string"))]
+    parsed = _with_matches(df, message)
+    for step in steps:
+        helpers = {f"_asa_{name}": value for name, value in step.items()}
+        parsed = parsed.transform(context.stage_end).withColumns(helpers)
+    return parsed, {name: F.col(f"_asa_{name}") for step in steps for name in step}
 
 
 CISCO_ASA = declare(VendorSpec(

@@ -8,7 +8,7 @@ once here; a vendor module holds only its declaration and the code that really c
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
 
 from pyspark.sql import Column, DataFrame
@@ -112,12 +112,22 @@ def _verdict(verdicts: Verdicts, raw: Column, key: Column | None, fields: Fields
     return action
 
 
+def _parsed(spec: VendorSpec, df: DataFrame, fields: Fields,
+            context: FormatContext) -> tuple[DataFrame, Mapping[str, Column]]:
+    """The text parser's frame, its generated code ended (`FormatContext.stage_end`), and the
+    columns it yields; `df` and none without a parser."""
+    if not spec.parse:
+        return df, {}
+    frame, parsed = spec.parse.build(df, fields, context)
+    if set(parsed) != set(spec.parse.yields):
+        raise ValueError(f"{spec.name}: the parser yields {sorted(parsed)}, declared {sorted(spec.parse.yields)}")
+    return context.stage_end(frame), parsed
+
+
 def normalize(spec: VendorSpec, df: DataFrame, fields: Fields, context: FormatContext,
               keep: tuple[str, ...]) -> DataFrame:
     """Raw prefilter survivors -> the canonical columns (plus `keep`), as the spec declares."""
-    frame, parsed = spec.parse.build(df, fields, context) if spec.parse else (df, {})
-    if spec.parse and set(parsed) != set(spec.parse.yields):
-        raise ValueError(f"{spec.name}: the parser yields {sorted(parsed)}, declared {sorted(spec.parse.yields)}")
+    frame, parsed = _parsed(spec, df, fields, context)
     columns = {name: _read(name, entry, fields, context) for name, entry in spec.columns.items()}
     columns.update(parsed)
     key = columns.get("session_key")

@@ -49,12 +49,23 @@ def prefilter_pfsense(fields: Fields, context: FormatContext) -> Column:
 PARSED = ("src_ip", "dest_ip", "src_port", "dest_port", "transport", "action", "rule", "direction")
 
 
+_PARTS = "_pf_parts"
+# The 1-based CSV positions the columns read: the common fields and both IP versions'.
+_READ = sorted({1, 4, 7, 8, 9} | {position for version in POSITIONS.values() for position in version.values()})
+
+
 def parse_pfsense(df: DataFrame, fields: Fields, context: FormatContext) -> tuple[DataFrame, Mapping[str, Column]]:
-    """The CSV fields at their positions for the line's IP version; the action word for `VERDICTS`."""
-    parts = F.split(F.regexp_replace(fields.col("message"), PREFIX_RE, ""), ",")
+    """The CSV fields at their positions for the line's IP version; the action word for `VERDICTS`.
+
+    The line is split once per row, and the fields read are helper columns (`_pf_<position>`)
+    that the canonical columns read: inlined, the positions' lookups were one expression too
+    large for the JIT to compile.
+    """
+    split = df.withColumn(_PARTS, F.split(F.regexp_replace(fields.col("message"), PREFIX_RE, ""), ","))
+    parsed = split.withColumns({f"_pf_{position}": csv_field(F.col(_PARTS), position) for position in _READ})
 
     def at(position: int) -> Column:
-        return csv_field(parts, position)
+        return F.col(f"_pf_{position}")
 
     version = at(9)
 
@@ -63,7 +74,7 @@ def parse_pfsense(df: DataFrame, fields: Fields, context: FormatContext) -> tupl
 
     proto_id = by_version("proto_id")
     has_ports = proto_id.isin(*PORT_PROTOCOLS)
-    return df, {
+    return parsed, {
         # Null when the ip-version field is not 4/6 or the line is short: the core rejects it.
         "src_ip": by_version("src"),
         "dest_ip": by_version("dst"),

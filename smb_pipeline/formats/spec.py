@@ -66,7 +66,9 @@ class Computed:
 class Parse:
     """Text parsing that yields several canonical columns at once (a syslog message, a CSV,
     a flow tuple). `build(df, fields, context)` may add helper columns to the frame (a regex
-    run once per row) and returns it with the canonical columns it `yields`."""
+    run once per row) and returns it with the canonical columns it `yields`. The frame it
+    returns ends a generated-code stage (`FormatContext.stage_end`) before those columns read
+    it; a builder whose steps are large on their own ends them with `context.stage_end` too."""
 
     reads: tuple[str | Field, ...]
     yields: tuple[str, ...]

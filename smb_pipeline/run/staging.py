@@ -4,15 +4,16 @@ This is where a row's path is wired, one source and one schema group at a time; 
 themselves are the formats' normalizers and the pure transforms of `smb_pipeline.transforms`.
 
 Engine-specific measures live here and nowhere else: generated-code stage ends
-(`engine.codegen.end_codegen_stage`), so that the JIT compiles the scan's loop and each
-validation step on their own. They change how fast a plan runs, never what it computes.
+(`engine.codegen.end_codegen_stage`), so that the JIT compiles the scan's loop, each text
+parser's steps and each validation step on their own. They change how fast a plan runs,
+never what it computes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pyspark.sql import Column, DataFrame, Observation
 from pyspark.sql import functions as F
@@ -125,11 +126,12 @@ def _normalized_group(archive: SourceArchive, group: FileGroup, context: FormatC
 
     Only the columns the normalizer reads are decoded: a rejected row's raw columns are read
     again afterwards (`sources.reader.raw_rows`), so the scan does not decode every column of
-    every row for the few that are rejected.
+    every row for the few that are rejected. A text parser's generated code ends before the
+    canonical columns read it (`FormatContext.stage_end`).
     """
     missing = F.lit(", ".join(group.missing) if group.missing else None).cast("string")
     return archive.format.normalize(
-        rows.withColumn(MISSING_COLUMN, missing), group.fields, context,
+        rows.withColumn(MISSING_COLUMN, missing), group.fields, replace(context, stage_end=end_codegen_stage),
         (*keep, FILE_COLUMN, ROW_INDEX_COLUMN, FOLDER_DAY_COLUMN, MISSING_COLUMN))
 
 
