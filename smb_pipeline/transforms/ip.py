@@ -19,12 +19,12 @@ from pyspark.sql import functions as F
 IPV4_MAPPED_PREFIX = "00000000000000000000ffff"
 
 _IPV4 = r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\z"
-_IPV6_CHARS = r"^[0-9a-f:]+\z"
-_IPV6_TWO_ELISIONS = r"::.*::|:::"
-_IPV6_EIGHT_GROUPS = r"^([0-9a-f]{1,4}:){7}[0-9a-f]{1,4}\z"
+_HEX_DIGITS = "0123456789abcdef"
+_IPV6_CHARS = _HEX_DIGITS + ":"
 _ELISION_MARK = "x"  # not a hex digit, so it cannot clash with a group
-# Patterns end in \z, not $: Java's $ also matches before a final line break, which let
+# The pattern ends in \z, not $: Java's $ also matches before a final line break, which let
 # "::1\n" through with a wrong key. Whitespace around an address (CRLF exports) is trimmed first.
+# IPv6 is checked with string functions: regexes cost several times more per address.
 _WHITESPACE = " \t\r\n"
 
 
@@ -45,7 +45,7 @@ def _ipv4_hex(octets_column: Column) -> Column:
 
 def _last_group(text: Column) -> Column:
     """What follows the last ':' (a dotted IPv4 tail such as in '::ffff:1.2.3.4', or a group)."""
-    return F.regexp_extract(text, r"[^:]*\z", 0)
+    return F.substring_index(text, ":", -1)
 
 
 def _with_ipv4_tail_as_groups(text: Column, tail: Column, tail_hex: Column) -> Column:
@@ -63,8 +63,8 @@ def _without_zone_id(text: Column) -> Column:
 def _marked_elision(text: Column) -> Column:
     """'::' as one marked group: '1::2' -> '1:x:2', '::1' -> 'x:1', '::' -> 'x'."""
     marked = F.replace(text, F.lit("::"), F.lit(f":{_ELISION_MARK}:"))
-    marked = F.regexp_replace(marked, f"^:{_ELISION_MARK}", _ELISION_MARK)
-    return F.regexp_replace(marked, f"{_ELISION_MARK}:$", _ELISION_MARK)
+    marked = F.when(marked.startswith(f":{_ELISION_MARK}"), F.right(marked, F.length(marked) - 1)).otherwise(marked)
+    return F.when(marked.endswith(f"{_ELISION_MARK}:"), F.left(marked, F.length(marked) - 1)).otherwise(marked)
 
 
 def _zero_groups(marked: Column) -> Column:
@@ -78,9 +78,26 @@ def _expanded(marked: Column, zero_groups: Column) -> Column:
     return F.replace(marked, F.lit(_ELISION_MARK), zeros)
 
 
-def _padded_groups(groups: Column) -> Column:
-    """'1:0:ab:...' (eight groups) -> '000100000000ab...': each group left-padded to 4 digits."""
-    parts = F.split(groups, ":")
+def _only_ipv6_chars(text: Column) -> Column:
+    return (F.length(text) > 0) & (F.translate(text, _IPV6_CHARS, "") == "")
+
+
+def _two_elisions(text: Column) -> Column:
+    """'::' twice ('1::2::3'), or ':::'."""
+    without = F.replace(text, F.lit("::"), F.lit(""))
+    return text.contains(":::") | (F.length(text) - F.length(without) > 2)
+
+
+def _eight_groups(expanded: Column, parts: Column) -> Column:
+    """Eight groups of one to four digits: seven colons, no empty group, no five digits in a row
+    (`expanded` holds digits and colons only)."""
+    digits_as_d = F.translate(expanded, _HEX_DIGITS, "d" * len(_HEX_DIGITS))
+    empty_group = expanded.startswith(":") | expanded.endswith(":") | expanded.contains("::")
+    return (F.size(parts) == 8) & ~empty_group & ~digits_as_d.contains("ddddd")
+
+
+def _padded_groups(parts: Column) -> Column:
+    """['1', '0', 'ab', ...] (eight groups) -> '000100000000ab...': each left-padded to 4 digits."""
     return F.concat(*[F.lpad(F.get(parts, index), 4, "0") for index in range(8)])
 
 
@@ -97,9 +114,10 @@ def with_ip_hex(df: DataFrame, text_column: str, hex_column: str) -> DataFrame:
     per row, and the expressions stay small enough for Spark to generate code for them
     (nesting them instead multiplies the expression tree).
     """
-    steps = ("text", "quad", "quad_octets", "quad_hex", "ipv6", "marked", "zero_groups", "expanded", "ipv6_hex")
+    steps = ("text", "quad", "quad_octets", "quad_hex", "ipv6", "marked", "zero_groups", "expanded", "parts",
+             "ipv6_hex")
     step_columns = [f"_{hex_column}_{step}" for step in steps]
-    text, quad, quad_octets, quad_hex, ipv6, marked, zero_groups, expanded, ipv6_hex = step_columns
+    text, quad, quad_octets, quad_hex, ipv6, marked, zero_groups, expanded, parts, ipv6_hex = step_columns
     is_ipv6 = F.col(text).contains(":")
     staged = (
         df.withColumn(text, F.lower(F.btrim(_without_zone_id(F.col(text_column)), F.lit(_WHITESPACE))))
@@ -111,15 +129,16 @@ def with_ip_hex(df: DataFrame, text_column: str, hex_column: str) -> DataFrame:
         .withColumn(marked, _marked_elision(F.col(ipv6)))
         .withColumn(zero_groups, _zero_groups(F.col(marked)))
         .withColumn(expanded, _expanded(F.col(marked), F.col(zero_groups)))
+        .withColumn(parts, F.split(F.col(expanded), ":"))
     )
     well_formed_ipv6 = (
-        F.col(ipv6).rlike(_IPV6_CHARS)
-        & ~F.col(ipv6).rlike(_IPV6_TWO_ELISIONS)
+        _only_ipv6_chars(F.col(ipv6))
+        & ~_two_elisions(F.col(ipv6))
         & (~F.col(ipv6).contains("::") | (F.col(zero_groups) >= 1))
-        & F.col(expanded).rlike(_IPV6_EIGHT_GROUPS)
+        & _eight_groups(F.col(expanded), F.col(parts))
     )
     return (
-        staged.withColumn(ipv6_hex, F.when(well_formed_ipv6, _padded_groups(F.col(expanded))))
+        staged.withColumn(ipv6_hex, F.when(well_formed_ipv6, _padded_groups(F.col(parts))))
         .withColumn(hex_column, F.when(F.col(ipv6).isNull(), F.col(quad_hex)).otherwise(F.col(ipv6_hex)))
         .drop(*step_columns)
     )
@@ -133,42 +152,62 @@ def _ipv4_text(hex_col: Column) -> Column:
     return F.concat_ws(".", *[F.conv(F.substring(hex_col, 25 + 2 * i, 2), 16, 10) for i in range(4)])
 
 
-def _longest_zero_run_elided(framed: Column) -> Column:
-    """Replace the longest (first, on ties) run of two or more zero groups of ':g:...:g:' with '::'
-    (RFC 5952), then drop the framing colons."""
-    result = framed
+def _ipv6_groups(hex_col: Column) -> Column:
+    """32 hex digits -> the eight groups as an array, without leading zeros ('0db8' -> 'db8')."""
+    groups = []
+    for index in range(8):
+        digits = F.ltrim(F.substring(hex_col, 4 * index + 1, 4), F.lit("0"))
+        groups.append(F.when(digits == "", F.lit("0")).otherwise(digits))
+    return F.array(*groups)
+
+
+def _zero_mask(groups: Column) -> Column:
+    """'1' per zero group, '0' per other group: '2001:db8:0:0:1:0:0:1' -> '00110110'."""
+    return F.concat(*[F.when(F.get(groups, index) == "0", F.lit("1")).otherwise(F.lit("0")) for index in range(8)])
+
+
+def _longest_zero_run(mask: Column) -> Column:
+    """The length of the longest run of two or more zero groups, or 0 (RFC 5952 elides no
+    single zero group)."""
+    length = F.lit(0)
     for run in range(2, 9):  # a longer run, tested later, takes precedence
-        pattern = rf"^(.*?):(?:0:){{{run}}}(.*)$"
-        result = F.when(framed.rlike(pattern), F.regexp_replace(framed, pattern, "$1::$2")).otherwise(result)
-    return F.regexp_replace(result, r"^:(?!:)|(?<!:):$", "")
+        length = F.when(F.instr(mask, "1" * run) > 0, F.lit(run)).otherwise(length)
+    return length
 
 
-def _ipv6_framed(hex_col: Column) -> Column:
-    """32 hex digits -> ':2001:db8:0:0:0:0:0:1:': groups without leading zeros, framed by colons."""
-    groups = F.regexp_replace(hex_col, r"(.{4})(?!$)", "$1:")
-    without_leading_zeros = F.regexp_replace(groups, r"(^|:)0{1,3}", "$1")
-    return F.concat(F.lit(":"), without_leading_zeros, F.lit(":"))
+def _joined(groups: Column, start: Column, length: Column) -> Column:
+    return F.concat_ws(":", F.slice(groups, start, length))
+
+
+def _ipv6_text(groups: Column, mask: Column, run: Column) -> Column:
+    """RFC 5952 text: the first of the longest zero runs replaced by '::'."""
+    first = F.instr(mask, F.repeat(F.lit("1"), run))
+    after = first + run
+    elided = F.concat(_joined(groups, F.lit(1), first - 1), F.lit("::"), _joined(groups, after, 9 - after))
+    return F.when(run == 0, _joined(groups, F.lit(1), F.lit(8))).otherwise(elided)
 
 
 def with_ip_text(df: DataFrame, hex_column: str, ip_column: str) -> DataFrame:
     """Add `ip_column`: the canonical text of the address in `hex_column` (from `with_ip_hex`):
     a dotted quad for IPv4 (and IPv4-mapped), RFC 5952 for IPv6; null for null.
 
-    The framed IPv6 groups are a column of their own, since the zero-run search reads them
-    fifteen times: as one nested expression, that made the generated code too large for the
-    JIT to compile.
+    IPv6 is built from its groups and a mask of the zero groups, in which plain substring
+    searches find the longest zero run (regexes cost far more per address). The groups, the
+    mask and the run are columns of their own, each computed once per row.
     """
     hex_col = F.col(hex_column)
-    framed = f"_{ip_column}_framed"
+    groups, mask, run = (f"_{ip_column}_{step}" for step in ("groups", "mask", "run"))
     return (
-        df.withColumn(framed, F.when(~is_ipv4_hex(hex_col), _ipv6_framed(hex_col)))
+        df.withColumn(groups, F.when(~is_ipv4_hex(hex_col), _ipv6_groups(hex_col)))
+        .withColumn(mask, F.when(F.col(groups).isNotNull(), _zero_mask(F.col(groups))))
+        .withColumn(run, _longest_zero_run(F.col(mask)))
         .withColumn(
             ip_column,
             F.when(hex_col.isNull(), F.lit(None))
             .when(is_ipv4_hex(hex_col), _ipv4_text(hex_col))
-            .otherwise(_longest_zero_run_elided(F.col(framed))),
+            .otherwise(_ipv6_text(F.col(groups), F.col(mask), F.col(run))),
         )
-        .drop(framed)
+        .drop(groups, mask, run)
     )
 
 
