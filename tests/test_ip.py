@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import random
+import re
 
 from smb_pipeline.transforms.ip import with_ip_hex, with_ip_text
 
@@ -48,6 +49,27 @@ def test_canonical_ip_matches_python_ipaddress(spark):
     got = {row.ip: row.canonical for row in with_canonical_ip(frame, "ip", "canonical").collect()}
     mismatches = {v: (got[v], _python_canonical(v)) for v in got if got[v] != _python_canonical(v)}
     assert mismatches == {}
+
+
+def _expected(text: str) -> str | None:
+    """Python's canonical text, with a dotted quad (alone or as an IPv6 tail) read as decimal
+    when zero-padded, as the parser reads it and `ipaddress` does not."""
+    head, colon, quad = text.rpartition(":")
+    if re.fullmatch(r"\d{1,3}(\.\d{1,3}){3}", quad):
+        quad = ".".join(str(int(octet)) for octet in quad.split("."))
+    return _python_canonical(head + colon + quad)
+
+
+def test_random_strings_of_address_characters_match_python_ipaddress(spark):
+    """The parser checks an address's shape with string functions, not regexes: random strings
+    of digits, colons and dots, mostly invalid, find the cases a hand-written check misses."""
+    rng = random.Random(4291)
+    alphabet = "0123456789abcdefABCDEF:::..."
+    values = sorted({"".join(rng.choice(alphabet) for _ in range(rng.randint(1, 24))) for _ in range(3000)})
+    frame = spark.createDataFrame([(v,) for v in values], "ip string")
+    got = {row.ip: row.canonical for row in with_canonical_ip(frame, "ip", "canonical").collect()}
+    assert sum(1 for v in values if got[v] is not None) > 20  # some are valid, so both paths are checked
+    assert {v: got[v] for v in values if got[v] != _expected(v)} == {}
 
 
 def test_zero_padded_ipv4_is_read_as_decimal_and_zone_id_dropped(spark):
