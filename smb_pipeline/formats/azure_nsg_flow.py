@@ -16,7 +16,7 @@ from pyspark.sql import functions as F
 from smb_pipeline.formats.base import Fields, FormatContext, port_text, protocol_name
 from smb_pipeline.formats.declarative import declare
 from smb_pipeline.formats.spec import Computed, Field, Parse, VendorSpec
-from smb_pipeline.formats.text import csv_field
+from smb_pipeline.formats.text import csv_field, with_csv_fields
 from smb_pipeline.formats.times import any_time_to_utc, epoch_to_timestamp
 
 ALLOWED_DECISIONS = frozenset({"A"})  # NSG: A allowed, D denied
@@ -43,7 +43,6 @@ def _flow_time(fields: Fields, context: FormatContext) -> Column:
     return F.coalesce(epoch_to_timestamp(csv_field(_tuple(fields), 1).try_cast("double")), record_time)
 
 
-_PARTS = "_az_parts"
 _READ = range(2, 14)  # the tuple's fields the parser reads (1-based; the time is read on its own)
 
 # The canonical columns the text parser yields (the rest come from the declaration).
@@ -56,15 +55,10 @@ def parse_azure_nsg_flow(df: DataFrame, fields: Fields,
     """Endpoints, verdict, bytes and the flow's session key from the tuple, NSG or VNet.
 
     In steps, each ended by `context.stage_end` (the generated code of all of them at once is
-    too large for the JIT): the tuple split once per row into its fields; the verdict's parts
+    too large for the JIT): the tuple's fields (`text.with_csv_fields`); the verdict's parts
     and the transport; the canonical columns. Each step's values are helper columns (`_az_...`).
     """
-    split = df.withColumn(_PARTS, _tuple(fields))
-    with_fields = split.withColumns({f"_az_{position}": csv_field(F.col(_PARTS), position) for position in _READ})
-
-    def at(position: int) -> Column:
-        return F.col(f"_az_{position}")
-
+    with_fields, at = with_csv_fields(df, fields.col("flow_tuple"), "_az_", _READ)
     protocol = F.upper(at(6))
     is_vnet = protocol.rlike(r"^\d+$")
     nsg_transport = F.when(protocol == "T", NSG_TRANSPORTS["T"]).when(protocol == "U", NSG_TRANSPORTS["U"])

@@ -18,7 +18,7 @@ from pyspark.sql import functions as F
 from smb_pipeline.formats.base import Fields, FormatContext, port_text, protocol_name
 from smb_pipeline.formats.declarative import declare
 from smb_pipeline.formats.spec import Computed, Parse, VendorSpec, Verdicts
-from smb_pipeline.formats.text import csv_field, syslog_time
+from smb_pipeline.formats.text import syslog_time, with_csv_fields
 
 VERDICTS = Verdicts(allowed=frozenset({"pass"}), blocked=frozenset({"block", "reject"}))
 PORT_PROTOCOLS = frozenset({"6", "17"})
@@ -49,7 +49,6 @@ def prefilter_pfsense(fields: Fields, context: FormatContext) -> Column:
 PARSED = ("src_ip", "dest_ip", "src_port", "dest_port", "transport", "action", "rule", "direction")
 
 
-_PARTS = "_pf_parts"
 # The 1-based CSV positions the columns read: the common fields and both IP versions'.
 _READ = sorted({1, 4, 7, 8, 9} | {position for version in POSITIONS.values() for position in version.values()})
 
@@ -57,15 +56,9 @@ _READ = sorted({1, 4, 7, 8, 9} | {position for version in POSITIONS.values() for
 def parse_pfsense(df: DataFrame, fields: Fields, context: FormatContext) -> tuple[DataFrame, Mapping[str, Column]]:
     """The CSV fields at their positions for the line's IP version; the action word for `VERDICTS`.
 
-    The line is split once per row, and the fields read are helper columns (`_pf_<position>`)
-    that the canonical columns read: inlined, the positions' lookups were one expression too
-    large for the JIT to compile.
-    """
-    split = df.withColumn(_PARTS, F.split(F.regexp_replace(fields.col("message"), PREFIX_RE, ""), ","))
-    parsed = split.withColumns({f"_pf_{position}": csv_field(F.col(_PARTS), position) for position in _READ})
-
-    def at(position: int) -> Column:
-        return F.col(f"_pf_{position}")
+    The fields read are helper columns (`text.with_csv_fields`)."""
+    line = F.regexp_replace(fields.col("message"), PREFIX_RE, "")
+    parsed, at = with_csv_fields(df, line, "_pf_", _READ)
 
     version = at(9)
 

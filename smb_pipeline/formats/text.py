@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
-from pyspark.sql import Column
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import DataType
 
@@ -48,3 +48,17 @@ def csv_field(parts: Column, position: int) -> Column:
     """Field `position` (1-based) of a split line, trimmed; null when absent or empty."""
     value = F.trim(F.try_element_at(parts, F.lit(position)))
     return F.when(value != "", value)
+
+
+def with_csv_fields(df: DataFrame, line: Column, prefix: str,
+                    positions: Iterable[int]) -> tuple[DataFrame, Callable[[int], Column]]:
+    """`line` split at commas once per row, and its fields at `positions` (`csv_field`) as
+    helper columns `<prefix><position>`; returns the frame and the column of a position.
+
+    Columns that read the fields read these: inlined, each read repeated the lookup, and a
+    parser's expression grew too large for the JIT to compile.
+    """
+    parts = f"{prefix}parts"
+    split = df.withColumn(parts, F.split(line, ","))
+    fields = split.withColumns({f"{prefix}{position}": csv_field(F.col(parts), position) for position in positions})
+    return fields, lambda position: F.col(f"{prefix}{position}")

@@ -38,10 +38,10 @@ def with_validated_fields(df: DataFrame, stage_end: Callable[[DataFrame], DataFr
     Also keeps `ADDRESS_KEYS` (`src_ip_hex` / `dest_ip_hex`, 128-bit keys) for the company-subnet
     join and the pairs' direction.
 
-    `stage_end` is applied after each address step (both keys, the reasons, both texts): the run passes the
-    engine's generated-code stage end (`run.staging`), so that each step is small enough for the
-    JIT, including the last, which the run extends with the status and the company-subnet join;
-    it does not change the result.
+    `stage_end` is applied after each step (both keys, the reasons, both texts): the run passes
+    the engine's generated-code stage end (`run.staging`), so that each step is small enough for
+    the JIT, including the last, which the run extends with the status and the company-subnet
+    join; it does not change the result.
     """
     checked = (
         df.withColumnRenamed("src_ip", "_raw_src_ip")
