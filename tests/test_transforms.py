@@ -10,7 +10,7 @@ from smb_pipeline.formats.base import FormatContext
 from smb_pipeline.formats.cim import CIM
 from smb_pipeline.model.dates import utc_date
 from smb_pipeline.model.schemas import PAIRS_SCHEMA, REJECTS_SCHEMA
-from smb_pipeline.transforms.aggregate import aggregate_daily_pairs
+from smb_pipeline.transforms.aggregate import aggregate_daily_pairs, app_elements
 from smb_pipeline.transforms.events import rejected_keys, rejects_table
 from smb_pipeline.transforms.smb_filter import is_allowed_smb
 from smb_pipeline.transforms.validate import with_validated_fields
@@ -113,6 +113,12 @@ def test_aggregation_per_day_and_pair(spark):
     assert first.devices == ["dev1", "dev2"]
     assert second.connection_count == 1 and second.apps == [] and second.devices == ["fw-a"]
     assert first.pair_id != second.pair_id and len(first.pair_id) == 64
+
+
+def test_app_elements_are_lower_case_names_without_empty_ones(spark):
+    apps = spark.createDataFrame([(" SMB , ,gssapi,",), (",",), ("",), (None,)], "app string")
+    elements = [row.elements for row in apps.select(app_elements(F.col("app")).alias("elements")).collect()]
+    assert elements == [["smb", "gssapi"], [], [], None]
 
 
 def test_aggregation_carries_columns_of_the_pair_after_the_table_columns(spark):

@@ -16,8 +16,11 @@ def _sorted_set(column: str | F.Column) -> F.Column:
 
 def app_elements(app: F.Column) -> F.Column:
     """The applications of one record as lower-case elements: vendors write comma lists (Zeek's
-    `service` "gssapi,smb,krb", FortiGate's service + app); analysts filter on single names."""
-    return F.filter(F.split(F.lower(F.trim(app)), r"\s*,\s*"), lambda name: name != "")
+    `service` "gssapi,smb,krb", FortiGate's service + app); analysts filter on single names.
+
+    `array_remove`, not a `filter` lambda: a higher-order function makes Spark interpret the
+    whole aggregation's input projection instead of generating code for it."""
+    return F.array_remove(F.split(F.lower(F.trim(app)), r"\s*,\s*"), "")
 
 
 def device(dvc: F.Column, source: F.Column) -> F.Column:
