@@ -25,6 +25,7 @@ import pyarrow as pa
 import pytest
 import yaml
 from deltalake import DeltaTable, write_deltalake
+from pyspark.sql import DataFrameWriter
 
 from smb_pipeline.config import config_from_dict
 from smb_pipeline.demo.generate import COMPANY_SUBNETS, generate_cim_archive
@@ -32,6 +33,7 @@ from smb_pipeline.errors import ConcurrencyError
 from smb_pipeline.operations.runlog import RUNS_SCHEMA, RUNS_TABLE, logged_run
 from smb_pipeline.run.claims import CLAIMS_SCHEMA, RunClaims
 from smb_pipeline.run.pipeline import run_pipeline
+from smb_pipeline.run.writes import RunControl
 from smb_pipeline.storage import delta_io
 from tests.conftest import TEST_SPARK_CONF
 from tests.test_pipeline_e2e import expected_run
@@ -298,6 +300,33 @@ def test_a_failure_after_the_first_commit_keeps_another_runs_commit_on_other_day
     expected_d3, counts_d3 = expected_run(archive, D3, D3)
     assert _pairs(lake) == sorted(before + expected_d3)
     assert _rejects(lake) == rejects_before + counts_d3["rejected"]
+
+
+def _versions_of_run(table: Path, run_id: str) -> int:
+    """The latest version of `table` whose commit carries `run_id`, as delta-rs reads the log."""
+    return max(entry["version"] for entry in DeltaTable(str(table)).history() if entry.get("userMetadata") == run_id)
+
+
+def test_the_versions_a_run_reports_are_its_own_commits_when_another_run_commits_after_it(
+        spark, tmp_path, monkeypatch):
+    archive, lake = _archive(tmp_path / "cim"), tmp_path / "lake"
+    config = _config(archive, lake)
+    real_save = DataFrameWriter.save
+    interleaved: list[str] = []
+
+    def save_then_another_run_commits(writer, path=None, *args, **kwargs):
+        real_save(writer, path, *args, **kwargs)
+        if not interleaved and str(path).endswith("rejected_events"):
+            interleaved.append(str(path))  # once: the other run's own saves pass through here too
+            run_pipeline(spark, config, D3, D3, RunControl(run_id="other-run"))
+
+    monkeypatch.setattr(DataFrameWriter, "save", save_then_another_run_commits)
+    result = run_pipeline(spark, config, D1, D2, RunControl(run_id="this-run"))
+    own = {name: _versions_of_run(lake / name, "this-run")
+           for name in ("smb_allowed_daily", "rejected_events", "smb_alerts")}
+    assert result.versions == own
+    for name in ("smb_allowed_daily", "rejected_events"):  # there, the other run committed last
+        assert DeltaTable(str(lake / name)).version() == _versions_of_run(lake / name, "other-run") > own[name]
 
 
 def _foreign_claim(spark, lake: Path, day: dt.date, expires: dt.datetime, run_id: str) -> None:

@@ -39,23 +39,21 @@ def write_outputs(
     A failure (or a stop at the safe points between the commits) is undone by a
     compensating commit per table the run committed to: only the run's days, rewritten as
     they were before its commit; other runs' commits on other days stay.
+    Returns the version of each table that holds the run's commit.
     """
     control = control or RunControl()
     tables = {name: config.output.table_path(name) for name in (PAIRS_TABLE, REJECTS_TABLE)}
     if alerts_step is not None:
         tables[ALERTS_TABLE] = config.output.table_path(ALERTS_TABLE)
-    versions: dict[str, int] = {}
     with commits.commits_tagged(spark, control.run_id):
         try:
             control.checkpoint("before_commits")
-            versions[PAIRS_TABLE] = _write_pairs(spark, pairs, tables[PAIRS_TABLE], start, end)
+            _write_pairs(spark, pairs, tables[PAIRS_TABLE], start, end)
             control.checkpoint("between_commits")
-            versions[REJECTS_TABLE] = delta_io.replace_days(rejects, tables[REJECTS_TABLE], start, end)
+            delta_io.replace_days(rejects, tables[REJECTS_TABLE], start, end)
             if alerts_step is not None:
                 control.checkpoint("before_alerts")
-                alerts_version = alerts_step()
-                if alerts_version is not None:
-                    versions[ALERTS_TABLE] = alerts_version
+                alerts_step()
         except BaseException:
             log.error("write failed or stopped; undoing this run's days %s..%s", start, end)
             with control.protected():
@@ -65,12 +63,20 @@ def write_outputs(
     if config.output.database:
         for name, path in tables.items():
             registration.register_table(spark, config.output.database, name, path)
-    return versions
+    return _run_versions(spark, tables, control.run_id)
 
 
-def _write_pairs(spark: SparkSession, pairs: DataFrame, path: str, start: dt.date, end: dt.date) -> int:
+def _run_versions(spark: SparkSession, tables: dict[str, str], run_id: str) -> dict[str, int]:
+    """Each table's version the run committed, found by the run's tag: a table's latest version
+    may already be another run's commit (runs on other days commit concurrently)."""
+    versions = {name: commits.run_commit_version(spark, path, run_id) for name, path in tables.items()}
+    return {name: version for name, version in versions.items() if version is not None}
+
+
+def _write_pairs(spark: SparkSession, pairs: DataFrame, path: str, start: dt.date, end: dt.date) -> None:
     """The pair table has its change data feed on: set on an existing table before the run's
     commit (so the undo of the run still finds its data commit last), or at creation."""
     if delta_io.enable_change_feed(spark, path):
-        return delta_io.replace_days(pairs, path, start, end)
-    return delta_io.replace_days(pairs, path, start, end, options={delta_io.CHANGE_FEED: "true"})
+        delta_io.replace_days(pairs, path, start, end)
+    else:
+        delta_io.replace_days(pairs, path, start, end, options={delta_io.CHANGE_FEED: "true"})

@@ -185,7 +185,7 @@ def days_predicate(start: dt.date, end: dt.date) -> str:
 
 
 def replace_days(frame: DataFrame, path: str, start: dt.date, end: dt.date,
-                 options: Mapping[str, str] | None = None) -> int:
+                 options: Mapping[str, str] | None = None) -> None:
     """Overwrite the days start..end of a day-partitioned table with `frame`; other days stay.
 
     Rerunning a day replaces it, never duplicates it; a day with no rows becomes empty.
@@ -212,7 +212,6 @@ def replace_days(frame: DataFrame, path: str, start: dt.date, end: dt.date,
         except Exception as exc:
             if attempt == 2 or not is_concurrent_modification(exc):
                 raise
-    return table_version(frame.sparkSession, path)  # type: ignore[return-value]
 
 
 def append_rows(frame: DataFrame, path: str, merge_schema: bool = False, attempts: int = 5) -> None:
