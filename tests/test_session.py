@@ -6,7 +6,7 @@ import py4j.java_gateway
 import pytest
 from pyspark.sql import functions as F
 
-from smb_pipeline.engine.session import remote_session_builder
+from smb_pipeline.engine.session import remote_session_builder, session_settings
 
 
 def test_built_session_keeps_utc_days_and_skips_partition_pruning_analysis(spark):
@@ -41,3 +41,14 @@ def test_a_column_costs_its_own_call_without_call_site_round_trips(spark, monkey
     monkeypatch.setattr(py4j.java_gateway.JavaMember, "__call__", counting)
     F.lower(F.col("x"))
     assert calls == ["col", "lower"]
+
+
+def test_session_settings_hold_within_the_block_and_are_restored_or_unset_after_it(spark):
+    kept, absent = "spark.sql.shuffle.partitions", "spark.databricks.delta.commitInfo.userMetadata"
+    before = spark.conf.get(kept)
+    with pytest.raises(RuntimeError, match="stop"), session_settings(spark, {kept: "7", absent: "run-1"}):
+        assert (spark.conf.get(kept), spark.conf.get(absent)) == ("7", "run-1")
+        raise RuntimeError("stop")
+    assert spark.conf.get(kept) == before
+    assert spark.conf.get(absent, None) is None
+

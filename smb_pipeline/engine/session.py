@@ -7,7 +7,8 @@ extension; the library runs the same on both (public APIs only: no SparkContext 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
 from pyspark.sql import SparkSession
 
@@ -101,3 +102,21 @@ def build_spark_session(
     if remote:
         return remote_session_builder(remote, app_name, spark_conf).getOrCreate()
     return session_builder(app_name, master, spark_conf, delta_packages).getOrCreate()
+
+
+@contextmanager
+def session_settings(spark: SparkSession, settings: Mapping[str, str]) -> Iterator[None]:
+    """`settings` for the session within the block; afterwards each is as it was before (unset
+    when it was not set), also on an error. They apply to everything the session runs meanwhile,
+    so the library scopes them to one operation."""
+    previous = {key: spark.conf.get(key, None) for key in settings}
+    for key, value in settings.items():
+        spark.conf.set(key, value)
+    try:
+        yield
+    finally:
+        for key, before in previous.items():
+            if before is None:
+                spark.conf.unset(key)
+            else:
+                spark.conf.set(key, before)

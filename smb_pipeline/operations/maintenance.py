@@ -12,6 +12,7 @@ from pyspark.sql import SparkSession
 
 from smb_pipeline.alerts.schema import ALERTS_TABLE
 from smb_pipeline.config import PipelineConfig
+from smb_pipeline.engine.session import session_settings
 from smb_pipeline.errors import ConfigError
 from smb_pipeline.model.schemas import PAIRS_TABLE, REJECTS_TABLE
 from smb_pipeline.storage.delta_io import PARTITION, days_predicate, is_delta_table
@@ -66,17 +67,10 @@ def tasks_for(files: int, configured: int) -> int:
 @contextlib.contextmanager
 def sized_to_table(spark: SparkSession, files: int) -> Iterator[None]:
     """Set the listing and snapshot parallelism to the table's size, restoring them afterwards."""
-    previous = {key: spark.conf.get(key, None) for key in SIZED_SETTINGS}
-    for key, default in SIZED_SETTINGS.items():
-        spark.conf.set(key, str(tasks_for(files, int(previous[key] or default))))
-    try:
+    sized = {key: str(tasks_for(files, int(spark.conf.get(key, None) or default)))
+             for key, default in SIZED_SETTINGS.items()}
+    with session_settings(spark, sized):
         yield
-    finally:
-        for key, value in previous.items():
-            if value is None:
-                spark.conf.unset(key)
-            else:
-                spark.conf.set(key, value)
 
 
 def maintain_table(spark: SparkSession, path: str, table: str, today: dt.date, recent_days: int,

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 
 from pyspark.sql import SparkSession
 
+from smb_pipeline.engine.session import session_settings
 from smb_pipeline.storage.delta_io import (
     PARTITION,
     days_predicate,
@@ -32,15 +33,8 @@ log = logging.getLogger("smb_pipeline")
 @contextmanager
 def commits_tagged(spark: SparkSession, run_id: str) -> Iterator[None]:
     """Every Delta commit of the session within carries `run_id` as its commitInfo.userMetadata."""
-    previous = spark.conf.get(USER_METADATA_CONF, None)
-    spark.conf.set(USER_METADATA_CONF, run_id)
-    try:
+    with session_settings(spark, {USER_METADATA_CONF: run_id}):
         yield
-    finally:
-        if previous is None:
-            spark.conf.unset(USER_METADATA_CONF)
-        else:
-            spark.conf.set(USER_METADATA_CONF, previous)
 
 
 def run_commit_version(spark: SparkSession, path: str, run_id: str) -> int | None:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from pyspark.sql import SparkSession
 
+from smb_pipeline.engine.session import session_settings
 from smb_pipeline.storage.delta_io import table_detail, table_ref
 from smb_pipeline.storage.files import count_files
 
@@ -32,10 +33,5 @@ def optimize_zorder(spark: SparkSession, path: str, where: str, columns: Sequenc
 def vacuum(spark: SparkSession, path: str, retention_hours: int, force_retention: bool = False) -> None:
     """Delete files no version younger than `retention_hours` needs. Delta refuses a retention below
     its safe minimum unless its check is off: `force_retention` turns it off for this call only."""
-    previous = spark.conf.get(RETENTION_CHECK, "true") or "true"
-    if force_retention:
-        spark.conf.set(RETENTION_CHECK, "false")
-    try:
+    with session_settings(spark, {RETENTION_CHECK: "false"} if force_retention else {}):
         spark.sql(f"VACUUM {table_ref(path)} RETAIN {int(retention_hours)} HOURS").collect()
-    finally:
-        spark.conf.set(RETENTION_CHECK, previous)
