@@ -17,7 +17,7 @@ from smb_pipeline.config import config_from_dict
 from smb_pipeline.run.outputs import company_flagged
 from smb_pipeline.run.staging import stage_sources
 from smb_pipeline.sources.reader import read_source
-from tests.formats.test_prefilter_superset import SEEDS
+from tests.formats.seeds import SEEDS
 from tests.plans import generated_stages
 
 DAY = dt.date(2026, 1, 15)
