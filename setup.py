@@ -14,10 +14,12 @@ setup(
     long_description=Path("README.md").read_text() if Path("README.md").exists() else "",
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
-    packages=find_packages(include=["smb_pipeline", "smb_pipeline.*"]),
+    # demo/data holds files, not modules: listed as a package of its own so that setuptools
+    # ships it on purpose rather than warning that an importable folder is left out.
+    packages=[*find_packages(include=["smb_pipeline", "smb_pipeline.*"]), "smb_pipeline.demo.data"],
     include_package_data=True,
     # `smb-pipeline demo` works from an installed wheel: its config and subnets ship inside the package.
-    package_data={"smb_pipeline": ["demo/data/*.yaml", "demo/data/*.txt", "alerts/*.yaml"]},
+    package_data={"smb_pipeline.demo.data": ["*.yaml", "*.txt"], "smb_pipeline": ["alerts/*.yaml"]},
     install_requires=[
         "pyarrow==21.0.0",
         "pyyaml==6.0.3",
