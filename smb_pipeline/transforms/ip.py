@@ -120,12 +120,14 @@ def with_ip_hex(df: DataFrame, text_column: str, hex_column: str) -> DataFrame:
     text, quad, quad_octets, quad_hex, ipv6, marked, zero_groups, expanded, parts, ipv6_hex = step_columns
     is_ipv6 = F.col(text).contains(":")
     staged = (
-        df.withColumn(text, F.lower(F.btrim(_without_zone_id(F.col(text_column)), F.lit(_WHITESPACE))))
+        df.withColumn(text, F.btrim(_without_zone_id(F.col(text_column)), F.lit(_WHITESPACE)))
         # The dotted quad: the whole text of an IPv4 address, the last group of an IPv6 one.
         .withColumn(quad, F.when(is_ipv6, _last_group(F.col(text))).otherwise(F.col(text)))
         .withColumn(quad_octets, _ipv4_octets(F.col(quad)))
         .withColumn(quad_hex, _ipv4_hex(F.col(quad_octets)))
-        .withColumn(ipv6, F.when(is_ipv6, _with_ipv4_tail_as_groups(F.col(text), F.col(quad), F.col(quad_hex))))
+        # Lower case for IPv6 alone: a dotted quad has no letters (one with letters fails its check anyway).
+        .withColumn(ipv6, F.when(is_ipv6, F.lower(_with_ipv4_tail_as_groups(F.col(text), F.col(quad),
+                                                                            F.col(quad_hex)))))
         .withColumn(marked, _marked_elision(F.col(ipv6)))
         .withColumn(zero_groups, _zero_groups(F.col(marked)))
         .withColumn(expanded, _expanded(F.col(marked), F.col(zero_groups)))
