@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
+import itertools
+import random
 
 from smb_pipeline.alerts.tiling import disjoint_labelled
 from smb_pipeline.transforms.subnets import collapsed
@@ -40,3 +42,28 @@ def test_a_labelled_network_covering_earlier_pieces_relabels_them():
     tiles = disjoint_labelled(_nets("10.0.0.0/8", "10.20.5.0/24", "10.20.0.0/16"),
                               {"10.0.0.0/8": "corp", "10.20.5.0/24": "files", "10.20.0.0/16": "dc1"})
     assert [_label_of(tiles, a) for a in ("10.1.1.1", "10.20.9.9", "10.20.5.5")] == ["corp", "dc1", "files"]
+
+
+def _random_nested(rng: random.Random, root: str, count: int):
+    """`count` CIDRs inside `root`, many nested in one another."""
+    base = ipaddress.ip_network(root)
+    found = [base]
+    while len(found) < count:
+        outer = rng.choice([n for n in found if n.prefixlen < base.max_prefixlen])
+        extra = rng.randint(1, min(8, base.max_prefixlen - outer.prefixlen))
+        found.append(rng.choice(list(outer.subnets(prefixlen_diff=extra))))
+    return found
+
+
+def test_random_nested_subnets_tile_with_the_label_of_the_most_specific_labelled_holder():
+    rng = random.Random(7)
+    networks = _random_nested(rng, "10.0.0.0/8", 90) + _random_nested(rng, "2001:db8::/32", 60)
+    labels = {str(n): f"label{i}" for i, n in enumerate(networks) if rng.random() < 0.4}
+    tiles = disjoint_labelled(networks, labels)
+    for version in (4, 6):
+        family = sorted((n for n, _ in tiles if n.version == version), key=lambda n: int(n.network_address))
+        assert all(int(a.broadcast_address) < int(b.network_address) for a, b in itertools.pairwise(family))
+        assert collapsed(family) == collapsed([n for n in networks if n.version == version])
+    for tile, label in tiles:
+        holders = [n for n in networks if n.version == tile.version and tile.subnet_of(n) and str(n) in labels]
+        assert label == (labels[str(max(holders, key=lambda n: n.prefixlen))] if holders else None), tile
