@@ -110,9 +110,9 @@ def session_settings(spark: SparkSession, settings: Mapping[str, str]) -> Iterat
     when it was not set), also on an error. They apply to everything the session runs meanwhile,
     so the library scopes them to one operation."""
     previous = {key: spark.conf.get(key, None) for key in settings}
-    for key, value in settings.items():
-        spark.conf.set(key, value)
     try:
+        for key, value in settings.items():
+            spark.conf.set(key, value)
         yield
     finally:
         for key, before in previous.items():

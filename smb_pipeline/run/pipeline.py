@@ -22,6 +22,7 @@ from pyspark.sql import functions as F
 
 from smb_pipeline.alerts.report import AlertsReport
 from smb_pipeline.alerts.run import detect_days
+from smb_pipeline.alerts.schema import ALERTS_TABLE
 from smb_pipeline.config import PipelineConfig
 from smb_pipeline.model.dates import days_between
 from smb_pipeline.model.results import RunResult
@@ -43,10 +44,9 @@ def run_pipeline(spark: SparkSession, config: PipelineConfig, start: dt.date, en
     outputs = build_outputs(spark, config, start, end)
     reports: list[AlertsReport] = []
 
-    def alerts_step() -> int | None:
+    def alerts_step() -> None:
         log.info("computing the alerts of %s..%s", start, end)
         reports.append(detect_days(spark, config, start, end, processed=days_between(start, end)))
-        return reports[-1].version
     # Count the pairs while writing them, rather than in a job of its own.
     try:
         written = Observation("pairs_written")
@@ -57,6 +57,9 @@ def run_pipeline(spark: SparkSession, config: PipelineConfig, start: dt.date, en
         pairs_written = written.get["rows"]
     finally:
         outputs.release()
+    alerts = reports[-1] if reports else AlertsReport(start, end, disabled=True)
+    if reports:  # the run's own commit: the table's latest version may already be another run's
+        alerts.version = versions.get(ALERTS_TABLE)
     return RunResult(
         start=start,
         end=end,
@@ -67,5 +70,5 @@ def run_pipeline(spark: SparkSession, config: PipelineConfig, start: dt.date, en
         elapsed_seconds=time.monotonic() - began,
         files_skipped=outputs.files_skipped,
         no_data=outputs.no_data,
-        alerts=reports[-1] if reports else AlertsReport(start, end, disabled=True),
+        alerts=alerts,
     )

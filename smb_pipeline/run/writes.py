@@ -32,7 +32,7 @@ class RunControl:
 
 def write_outputs(
     spark: SparkSession, config: PipelineConfig, start: dt.date, end: dt.date, pairs: DataFrame, rejects: DataFrame,
-    control: RunControl | None = None, alerts_step: Callable[[], int | None] | None = None,
+    control: RunControl | None = None, alerts_step: Callable[[], None] | None = None,
 ) -> dict[str, int]:
     """Replace the run's days in both tables (and, with `alerts_step`, in smb_alerts), or in none.
 
@@ -60,10 +60,11 @@ def write_outputs(
                 for path in tables.values():
                     commits.undo_days(spark, path, control.run_id, start, end)
             raise
+    versions = _run_versions(spark, tables, control.run_id)
     if config.output.database:
         for name, path in tables.items():
             registration.register_table(spark, config.output.database, name, path)
-    return _run_versions(spark, tables, control.run_id)
+    return versions
 
 
 def _run_versions(spark: SparkSession, tables: dict[str, str], run_id: str) -> dict[str, int]:
