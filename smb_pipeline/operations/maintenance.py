@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
-from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from pyspark.sql import SparkSession
@@ -64,13 +63,10 @@ def tasks_for(files: int, configured: int) -> int:
     return max(1, min(files, configured))
 
 
-@contextlib.contextmanager
-def sized_to_table(spark: SparkSession, files: int) -> Iterator[None]:
+def sized_to_table(spark: SparkSession, files: int) -> AbstractContextManager[None]:
     """Set the listing and snapshot parallelism to the table's size, restoring them afterwards."""
-    sized = {key: str(tasks_for(files, int(spark.conf.get(key, None) or default)))
-             for key, default in SIZED_SETTINGS.items()}
-    with session_settings(spark, sized):
-        yield
+    return session_settings(spark, {key: str(tasks_for(files, int(spark.conf.get(key, None) or default)))
+                                    for key, default in SIZED_SETTINGS.items()})
 
 
 def maintain_table(spark: SparkSession, path: str, table: str, today: dt.date, recent_days: int,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from dataclasses import replace
 
 from pyspark.sql import Observation, SparkSession
 from pyspark.sql import functions as F
@@ -57,9 +58,9 @@ def run_pipeline(spark: SparkSession, config: PipelineConfig, start: dt.date, en
         pairs_written = written.get["rows"]
     finally:
         outputs.release()
-    alerts = reports[-1] if reports else AlertsReport(start, end, disabled=True)
-    if reports:  # the run's own commit: the table's latest version may already be another run's
-        alerts.version = versions.get(ALERTS_TABLE)
+    # The run's own commit: the alerts table's latest version may already be another run's.
+    alerts = replace(reports[-1], version=versions.get(ALERTS_TABLE)) if reports else AlertsReport(
+        start, end, disabled=True)
     return RunResult(
         start=start,
         end=end,

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
 from pyspark.sql import SparkSession
 
@@ -30,11 +29,9 @@ USER_METADATA_CONF = "spark.databricks.delta.commitInfo.userMetadata"
 log = logging.getLogger("smb_pipeline")
 
 
-@contextmanager
-def commits_tagged(spark: SparkSession, run_id: str) -> Iterator[None]:
+def commits_tagged(spark: SparkSession, run_id: str) -> AbstractContextManager[None]:
     """Every Delta commit of the session within carries `run_id` as its commitInfo.userMetadata."""
-    with session_settings(spark, {USER_METADATA_CONF: run_id}):
-        yield
+    return session_settings(spark, {USER_METADATA_CONF: run_id})
 
 
 def run_commit_version(spark: SparkSession, path: str, run_id: str) -> int | None:

@@ -150,10 +150,15 @@ def is_ipv4_hex(hex_col: Column) -> Column:
     return hex_col.startswith(IPV4_MAPPED_PREFIX)
 
 
+def _top32(hex_col: Column, first_digit: int) -> Column:
+    """Eight hex digits of a key from `first_digit` (1-based) as a number: 25 gives an IPv4 address."""
+    return F.conv(F.substring(hex_col, first_digit, 8), 16, 10).cast("long")
+
+
 def _ipv4_text(hex_col: Column) -> Column:
     """The dotted quad of an IPv4 key: its last 8 digits read once as a number, then each octet
     shifted out (a `conv` per octet cost about twice as much per address)."""
-    number = F.conv(F.substring(hex_col, 25, 8), 16, 10).cast("long")
+    number = _top32(hex_col, 25)
     return F.concat_ws(".", *[F.shiftright(number, 24 - 8 * i).bitwiseAND(255).cast("string") for i in range(4)])
 
 
@@ -226,8 +231,6 @@ def ip_bucket(hex_col: Column, ipv4_bits: int, ipv6_bits: int) -> Column:
 
     This is the hash key of the subnet join; the bit counts come from the subnet index.
     """
-    ipv4_top32 = F.conv(F.substring(hex_col, 25, 8), 16, 10).cast("long")
-    ipv6_top32 = F.conv(F.substring(hex_col, 1, 8), 16, 10).cast("long")
-    return F.when(is_ipv4_hex(hex_col), F.shiftright(ipv4_top32, 32 - ipv4_bits)).otherwise(
-        F.shiftright(ipv6_top32, 32 - ipv6_bits)
+    return F.when(is_ipv4_hex(hex_col), F.shiftright(_top32(hex_col, 25), 32 - ipv4_bits)).otherwise(
+        F.shiftright(_top32(hex_col, 1), 32 - ipv6_bits)
     )
