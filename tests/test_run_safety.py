@@ -34,7 +34,7 @@ from smb_pipeline.operations.runlog import RUNS_SCHEMA, RUNS_TABLE, logged_run
 from smb_pipeline.run.claims import CLAIMS_SCHEMA, RunClaims
 from smb_pipeline.run.pipeline import run_pipeline
 from smb_pipeline.run.writes import RunControl
-from smb_pipeline.storage import delta_io
+from smb_pipeline.storage import commits, delta_io
 from tests.conftest import TEST_SPARK_CONF
 from tests.test_pipeline_e2e import expected_run
 
@@ -320,13 +320,40 @@ def test_the_versions_a_run_reports_are_its_own_commits_when_another_run_commits
             interleaved.append(str(path))  # once: the other run's own saves pass through here too
             run_pipeline(spark, config, D3, D3, RunControl(run_id="other-run"))
 
+    real_merge = delta_io.merge_into
+
+    def merge_then_a_third_run_commits(source, path, *args, **kwargs):
+        real_merge(source, path, *args, **kwargs)
+        if spark.conf.get(commits.USER_METADATA_CONF) == "this-run":  # after this run's MERGE into smb_alerts
+            interleaved.append(path)
+            run_pipeline(spark, config, D3, D3, RunControl(run_id="third-run"))
+
     monkeypatch.setattr(DataFrameWriter, "save", save_then_another_run_commits)
+    monkeypatch.setattr(delta_io, "merge_into", merge_then_a_third_run_commits)
     result = run_pipeline(spark, config, D1, D2, RunControl(run_id="this-run"))
     own = {name: _versions_of_run(lake / name, "this-run")
            for name in ("smb_allowed_daily", "rejected_events", "smb_alerts")}
     assert result.versions == own and result.alerts.version == own["smb_alerts"]
-    for name in ("smb_allowed_daily", "rejected_events"):  # there, the other run committed last
-        assert DeltaTable(str(lake / name)).version() == _versions_of_run(lake / name, "other-run") > own[name]
+    for name in ("smb_allowed_daily", "rejected_events", "smb_alerts"):  # there, another run committed last
+        assert DeltaTable(str(lake / name)).version() == _versions_of_run(lake / name, "third-run") > own[name]
+
+
+def test_undoing_a_run_twice_restores_the_days_as_they_were_before_its_commit(spark, tmp_path):
+    path = str(tmp_path / "days")
+    rows = [(D1, "earlier"), (D2, "earlier")]
+
+    def commit(run_id: str, rows: list) -> None:
+        with commits.commits_tagged(spark, run_id):
+            delta_io.replace_days(spark.createDataFrame(rows, "event_date date, value string"), path, D1, D2)
+
+    commit("earlier-run", rows)
+    commit("this-run", [(D1, "this run")])
+    for _ in range(2):  # the second undo still finds the run's data commit, not the first undo
+        with commits.commits_tagged(spark, "this-run"):  # as a run undoes: within its tag
+            commits.undo_days(spark, path, "this-run", D1, D2)
+        assert sorted(map(tuple, spark.read.format("delta").load(path).collect())) == rows
+    tags = [entry.get("userMetadata") for entry in reversed(DeltaTable(path).history())]
+    assert tags == ["earlier-run", "this-run", "this-run:undo", "this-run:undo"]
 
 
 def _foreign_claim(spark, lake: Path, day: dt.date, expires: dt.datetime, run_id: str) -> None:

@@ -14,7 +14,7 @@ import datetime as dt
 from pyspark.sql import DataFrame, SparkSession
 
 from smb_pipeline.alerts.schema import ALERTS_SCHEMA, COMPUTED_SCHEMA
-from smb_pipeline.storage import delta_io
+from smb_pipeline.storage import commits, delta_io
 
 CONTENT = [f.name for f in COMPUTED_SCHEMA.fields if f.name != "alert_id"]
 MERGE_ATTEMPTS = 3
@@ -43,8 +43,9 @@ def _merge(alerts: DataFrame, path: str, start: dt.date, end: dt.date) -> None:
                         f"WHEN NOT MATCHED BY SOURCE AND {days} THEN DELETE")
 
 
-def merge_alerts(spark: SparkSession, alerts: DataFrame, path: str, start: dt.date, end: dt.date) -> int:
-    """Replace the alerts of start..end with `alerts` (COMPUTED_SCHEMA); returns the new version."""
+def merge_alerts(spark: SparkSession, alerts: DataFrame, path: str, start: dt.date, end: dt.date) -> int | None:
+    """Replace the alerts of start..end with `alerts` (COMPUTED_SCHEMA); returns the version of
+    this MERGE (found by the session's commit tag: another run may have committed since)."""
     ensure_alerts_table(spark, path)
     for attempt in range(MERGE_ATTEMPTS):
         try:
@@ -53,4 +54,4 @@ def merge_alerts(spark: SparkSession, alerts: DataFrame, path: str, start: dt.da
         except Exception as exc:
             if attempt + 1 == MERGE_ATTEMPTS or not delta_io.is_concurrent_modification(exc):
                 raise
-    return delta_io.table_version(spark, path)  # type: ignore[return-value]
+    return commits.session_commit_version(spark, path)

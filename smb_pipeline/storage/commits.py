@@ -1,7 +1,8 @@
 """A run's commits: tagged with its run id, and undone by a compensating commit of only its days.
 
 Every commit of a run carries its run id (Delta's commitInfo.userMetadata), so that an undo
-finds the run's own commits in the table history, whoever else committed in between.
+finds the run's own commits in the table history, whoever else committed in between; an undo
+carries `<run id>:undo`, so that it is never taken for the run's data commit.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from smb_pipeline.storage.delta_io import (
 )
 
 USER_METADATA_CONF = "spark.databricks.delta.commitInfo.userMetadata"
+UNDO_SUFFIX = ":undo"
+RECENT_COMMITS = 100
 
 log = logging.getLogger("smb_pipeline")
 
@@ -35,12 +38,26 @@ def commits_tagged(spark: SparkSession, run_id: str) -> AbstractContextManager[N
 
 
 def run_commit_version(spark: SparkSession, path: str, run_id: str) -> int | None:
-    """The latest version of the table committed by run `run_id`, or None if it committed none."""
+    """The latest version of the table committed by run `run_id` (its data, not its undo), or None.
+
+    A run looks its commits up right after making them, so the recent history answers; the
+    whole retained history is read only when the run's commit is older than that.
+    """
     if not is_delta_table(spark, path):
         return None
-    history = table_history(spark, path).filter(f"userMetadata = {sql_string(run_id)}")
-    row = history.agg({"version": "max"}).head()  # a few rows of commit metadata
-    return row[0] if row else None
+    for limit in (RECENT_COMMITS, None):
+        history = table_history(spark, path, limit).filter(f"userMetadata = {sql_string(run_id)}")
+        row = history.agg({"version": "max"}).head()  # a few rows of commit metadata
+        if row and row[0] is not None:
+            return row[0]
+    return None
+
+
+def session_commit_version(spark: SparkSession, path: str) -> int | None:
+    """The version of the table last committed under the session's current tag (inside
+    `commits_tagged`), else the table's latest version: another run may have committed since."""
+    run_id = spark.conf.get(USER_METADATA_CONF, None)
+    return run_commit_version(spark, path, run_id) if run_id else table_version(spark, path)
 
 
 def undo_days(spark: SparkSession, path: str, run_id: str, start: dt.date, end: dt.date) -> int | None:
@@ -54,11 +71,12 @@ def undo_days(spark: SparkSession, path: str, run_id: str, start: dt.date, end: 
     if version is None:
         return None
     predicate = days_predicate(start, end)
-    if version == 0:
-        delete_rows(spark, path, predicate)
-    else:
-        before = read_table(spark, path, version - 1).where(predicate)
-        (before.write.format("delta").mode("overwrite").option("replaceWhere", predicate)
-         .partitionBy(PARTITION).save(path))
+    with session_settings(spark, {USER_METADATA_CONF: run_id + UNDO_SUFFIX}):  # not taken for the run's data
+        if version == 0:
+            delete_rows(spark, path, predicate)
+        else:
+            before = read_table(spark, path, version - 1).where(predicate)
+            (before.write.format("delta").mode("overwrite").option("replaceWhere", predicate)
+             .partitionBy(PARTITION).save(path))
     log.warning("undid run %s's days %s..%s in %s (from version %d)", run_id, start, end, path, version - 1)
     return table_version(spark, path)
