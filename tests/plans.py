@@ -26,6 +26,11 @@ def executed_plan(frame: DataFrame) -> str:
         return frame._jdf.queryExecution().executedPlan().toString()
 
 
+def optimized_plan(frame: DataFrame) -> str:
+    """The optimized logical plan as text (expressions in full: lambda functions show as `lambdafunction`)."""
+    return frame._jdf.queryExecution().optimizedPlan().toString()
+
+
 def parquet_scans(frame: DataFrame) -> list[str]:
     return [line for line in executed_plan(frame).splitlines() if "FileScan parquet" in line]
 

@@ -15,6 +15,7 @@ from smb_pipeline.transforms.events import rejected_keys, rejects_table
 from smb_pipeline.transforms.smb_filter import is_allowed_smb
 from smb_pipeline.transforms.validate import with_validated_fields
 from tests.frames import assert_frame_equal
+from tests.plans import optimized_plan
 
 UTC = dt.timezone.utc
 PORTS = (139, 445)
@@ -119,6 +120,15 @@ def test_app_elements_are_lower_case_names_without_empty_ones(spark):
     apps = spark.createDataFrame([(" SMB , ,gssapi,",), (",",), ("",), (None,)], "app string")
     elements = [row.elements for row in apps.select(app_elements(F.col("app")).alias("elements")).collect()]
     assert elements == [["smb", "gssapi"], [], [], None]
+
+
+def test_aggregation_has_no_higher_order_function(spark):
+    """A lambda (`filter`, `transform`, `array_sort`) in the aggregation makes Spark interpret
+    its projections instead of generating code for them."""
+    day, t1 = dt.date(2026, 11, 27), dt.datetime(2026, 11, 27, 1, 0, tzinfo=UTC)
+    rows = [(day, "203.0.113.5", "10.0.0.5", t1, 1, 1, 445, "smb,gssapi", "fw-a", "dev1", None)]
+    plan = optimized_plan(aggregate_daily_pairs(_events(spark, rows)))
+    assert "collect_set" in plan and "lambdafunction" not in plan
 
 
 def test_aggregation_carries_columns_of_the_pair_after_the_table_columns(spark):

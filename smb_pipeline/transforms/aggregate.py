@@ -10,8 +10,14 @@ from pyspark.sql import functions as F
 from smb_pipeline.model.schemas import PAIRS_SCHEMA
 
 
+def _sorted(values: F.Column) -> F.Column:
+    """Ascending. `sort_array`, not `array_sort`: the latter sorts with a comparator lambda, a
+    higher-order function that Spark interprets (the sets hold no nulls, so both agree)."""
+    return F.sort_array(values)
+
+
 def _sorted_set(column: str | F.Column) -> F.Column:
-    return F.array_sort(F.collect_set(column))
+    return _sorted(F.collect_set(column))
 
 
 def app_elements(app: F.Column) -> F.Column:
@@ -48,7 +54,7 @@ def aggregate_daily_pairs(events: DataFrame, carry: Sequence[str] = ()) -> DataF
         F.sum("bytes_in").alias("bytes_in"),
         F.sum("bytes_out").alias("bytes_out"),
         _sorted_set("dest_port").alias("dest_ports"),
-        F.array_sort(F.array_distinct(F.flatten(F.collect_set(app_elements(F.col("app")))))).alias("apps"),
+        _sorted(F.array_distinct(F.flatten(F.collect_set(app_elements(F.col("app")))))).alias("apps"),
         _sorted_set("source").alias("sources"),
         _sorted_set(device(F.col("dvc"), F.col("source"))).alias("devices"),
         F.count(F.lit(1)).alias("event_count"),
