@@ -18,7 +18,7 @@ from smb_pipeline.storage.delta_io import (
     PARTITION,
     days_predicate,
     delete_rows,
-    is_delta_table,
+    is_absent,
     read_table,
     sql_string,
     table_history,
@@ -43,11 +43,14 @@ def run_commit_version(spark: SparkSession, path: str, run_id: str) -> int | Non
     A run looks its commits up right after making them, so the recent history answers; the
     whole retained history is read only when the run's commit is older than that.
     """
-    if not is_delta_table(spark, path):
-        return None
     for limit in (RECENT_COMMITS, None):
-        history = table_history(spark, path, limit).filter(f"userMetadata = {sql_string(run_id)}")
-        row = history.agg({"version": "max"}).head()  # a few rows of commit metadata
+        try:
+            history = table_history(spark, path, limit).filter(f"userMetadata = {sql_string(run_id)}")
+            row = history.agg({"version": "max"}).head()  # a few rows of commit metadata
+        except Exception as exc:
+            if is_absent(exc):
+                return None
+            raise
         if row and row[0] is not None:
             return row[0]
     return None

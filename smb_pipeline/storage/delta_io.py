@@ -51,8 +51,10 @@ def is_concurrent_modification(exc: BaseException) -> bool:
 def is_delta_missing(exc: BaseException) -> bool:
     """The session has no Delta: its SQL (`delta.`path``, DESCRIBE DETAIL) or data source is unknown."""
     text = str(exc)
-    # Without Delta's extension, Spark reads DESCRIBE DETAIL/HISTORY as DESCRIBE of a table `DETAIL`.
-    unknown_command = "TABLE_OR_VIEW_NOT_FOUND" in text and ("`DETAIL`" in text or "`HISTORY`" in text)
+    # Without Delta's extension, Spark reads DESCRIBE DETAIL/HISTORY as DESCRIBE of a table `DETAIL`,
+    # and cannot parse DESCRIBE HISTORY ... LIMIT n at all.
+    no_detail = "TABLE_OR_VIEW_NOT_FOUND" in text and ("`DETAIL`" in text or "`HISTORY`" in text)
+    unknown_command = no_detail or ("PARSE_SYNTAX_ERROR" in text and "'LIMIT'" in text)
     # With the catalog configured but its jar absent, any SQL on a table fails to load the catalog.
     no_catalog = "Cannot find catalog plugin class" in text and "DeltaCatalog" in text
     return ("'JavaPackage' object is not callable" in text or unknown_command or no_catalog
@@ -73,19 +75,18 @@ def sql_string(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def _absent(exc: BaseException) -> bool:
+def is_absent(exc: BaseException) -> bool:
+    """Whether `exc` is Delta's answer for a path that holds no Delta table (yet)."""
     return any(marker in str(exc) for marker in _NOT_A_TABLE)
 
 
 def is_delta_table(spark: SparkSession, path: str) -> bool:
-    """Whether a Delta table (with at least one commit) is at `path`."""
-    try:
-        spark.sql(f"DESCRIBE DETAIL {table_ref(path)}").select("format").head()
-    except Exception as exc:
-        if _absent(exc):
-            return False
-        raise
-    return True
+    """Whether a Delta table (with at least one commit) is at `path`.
+
+    From the log's latest commit (`table_version`), not DESCRIBE DETAIL, which computes the
+    table's file state (a job of 50 tasks, about a second on a small table).
+    """
+    return table_version(spark, path) is not None
 
 
 def table_history(spark: SparkSession, path: str, limit: int | None = None) -> DataFrame:
@@ -94,8 +95,15 @@ def table_history(spark: SparkSession, path: str, limit: int | None = None) -> D
 
 
 def table_detail(spark: SparkSession, path: str) -> DataFrame:
-    """Delta's one-row description of the table (DESCRIBE DETAIL): numFiles, sizeInBytes, ..."""
+    """Delta's one-row description of the table (DESCRIBE DETAIL): numFiles, sizeInBytes, ...
+    It computes the table's file state: for metadata alone, see `table_property`."""
     return spark.sql(f"DESCRIBE DETAIL {table_ref(path)}")
+
+
+def table_property(spark: SparkSession, path: str, key: str) -> str | None:
+    """A table property's value, or None when unset, from the table's metadata alone."""
+    row = spark.sql(f"SHOW TBLPROPERTIES {table_ref(path)}").filter(f"key = {sql_string(key)}").head()
+    return row[1] if row else None
 
 
 def table_version(spark: SparkSession, path: str) -> int | None:
@@ -103,7 +111,7 @@ def table_version(spark: SparkSession, path: str) -> int | None:
     try:
         row = table_history(spark, path, 1).select("version").head()
     except Exception as exc:
-        if _absent(exc):
+        if is_absent(exc):
             return None
         raise
     return row[0] if row else None
@@ -271,14 +279,12 @@ def enable_change_feed(spark: SparkSession, path: str) -> bool:
     """
     for attempt in range(3):
         try:
-            detail = table_detail(spark, path).select("properties").head()
+            if table_property(spark, path, CHANGE_FEED) == "true":
+                return True
         except Exception as exc:
-            if _absent(exc):
+            if is_absent(exc):
                 return False
             raise
-        properties = (detail[0] if detail else None) or {}
-        if properties.get(CHANGE_FEED) == "true":
-            return True
         try:
             spark.sql(f"ALTER TABLE {table_ref(path)} SET TBLPROPERTIES ({CHANGE_FEED} = true)")
             return True
