@@ -9,9 +9,12 @@ import re
 from smb_pipeline.transforms.ip import with_ip_hex, with_ip_text
 
 
-def with_canonical_ip(df, text_column: str, ip_column: str):
-    """The canonical text of an address, the way validation computes it: its key, then its text."""
-    return with_ip_hex(df, text_column, "_hex").transform(with_ip_text, "_hex", ip_column).drop("_hex")
+def with_canonical_ip(df, text_column: str, ip_column: str, as_written: bool = True):
+    """The canonical text of an address, the way validation computes it: its key, then its text
+    (taken as written when it is a canonical dotted quad already; with `as_written` False,
+    always built from the key)."""
+    quad = "_quad" if as_written else None
+    return with_ip_hex(df, text_column, "_hex", quad).transform(with_ip_text, "_hex", ip_column, quad).drop("_hex")
 
 
 def _python_canonical(text: str | None) -> str | None:
@@ -87,6 +90,23 @@ def test_whitespace_around_an_address_is_ignored_and_inside_it_is_invalid(spark)
     assert got == values
     hexes = {r.ip: r.hex for r in with_ip_hex(frame, "ip", "hex").collect()}
     assert hexes["::1\r\n"] == "0" * 31 + "1"
+
+
+def test_a_dotted_quad_is_taken_as_written_only_when_that_is_its_canonical_text(spark):
+    rng = random.Random(1918)
+    quads = [".".join(rng.choice((str(n), f"{n:03d}", f"{n:02d}")) for n in rng.choices(range(256), k=4))
+             for _ in range(300)]
+    padded = ["010.001.002.003", "00.1.2.3", "0.0.0.00", "1.2.3.04", "1.2.3.400"]
+    values = [*EDGE_CASES, *quads, *padded, "1.2.3.4%eth0", " 10.1.2.3\n"]
+    frame = spark.createDataFrame([(v,) for v in values], "ip string")
+    taken = with_ip_hex(frame, "ip", "_hex", "taken").select("ip", "taken")
+    built = with_canonical_ip(frame, "ip", "canonical", as_written=False).select("ip", "canonical")
+    pairs = taken.join(built, "ip").collect()
+    assert {r.ip for r in pairs if r.taken is not None} >= {"10.1.2.3", "0.0.0.0", "1.2.3.4%eth0", " 10.1.2.3\n"}
+    assert not {r.ip for r in pairs if r.taken is not None} & {"010.001.002.003", "00.1.2.3", "0.0.0.00", "1.2.3.04"}
+    assert [r.ip for r in pairs if r.taken is not None and r.taken != r.canonical] == []
+    got = {r.ip: r.canonical for r in with_canonical_ip(frame, "ip", "canonical").collect()}
+    assert got == {r.ip: r.canonical for r in pairs}
 
 
 def test_hex_key_orders_like_the_address(spark):

@@ -43,6 +43,14 @@ def _ipv4_hex(octets_column: Column) -> Column:
     return F.when(in_range, F.concat(F.lit(IPV4_MAPPED_PREFIX), F.lpad(F.lower(F.hex(number)), 8, "0")))
 
 
+def _written_canonically(octets_column: Column) -> Column:
+    """No octet of a dotted quad has a leading zero ('10.1.2.3', not '010.001.002.003'): then the
+    text is its own canonical form. String tests only: cheaper than writing the text again."""
+    padded = [F.get(octets_column, index).startswith("0") & (F.length(F.get(octets_column, index)) > 1)
+              for index in range(4)]
+    return ~(padded[0] | padded[1] | padded[2] | padded[3])
+
+
 def _last_group(text: Column) -> Column:
     """What follows the last ':' (a dotted IPv4 tail such as in '::ffff:1.2.3.4', or a group)."""
     return F.substring_index(text, ":", -1)
@@ -101,9 +109,14 @@ def _padded_groups(parts: Column) -> Column:
     return F.concat(*[F.lpad(F.get(parts, index), 4, "0") for index in range(8)])
 
 
-def with_ip_hex(df: DataFrame, text_column: str, hex_column: str) -> DataFrame:
+def with_ip_hex(df: DataFrame, text_column: str, hex_column: str, quad_column: str | None = None) -> DataFrame:
     """Add `hex_column`: 32 hex digits of the address in `text_column` (IPv4 in the mapped
     range), or null when it is not an IP.
+
+    With `quad_column`, also add the address's text there when it is a valid dotted quad already
+    written canonically (null otherwise), for `with_ip_text(..., quad_column=...)`: most
+    firewalls log IPv4 canonically, and building that text again from the key costs more per
+    address than parsing it.
 
     Decimal IPv4 octets with leading zeros ("010.001.002.003") are read as decimal, as
     firewalls that pad them mean. Spaces, tabs and line breaks around the address are ignored;
@@ -139,11 +152,14 @@ def with_ip_hex(df: DataFrame, text_column: str, hex_column: str) -> DataFrame:
         & (~F.col(ipv6).contains("::") | (F.col(zero_groups) >= 1))
         & _eight_groups(F.col(expanded), F.col(parts))
     )
-    return (
+    keyed = (
         staged.withColumn(ipv6_hex, F.when(well_formed_ipv6, _padded_groups(F.col(parts))))
         .withColumn(hex_column, F.when(F.col(ipv6).isNull(), F.col(quad_hex)).otherwise(F.col(ipv6_hex)))
-        .drop(*step_columns)
     )
+    if quad_column:
+        canonical = F.col(ipv6).isNull() & F.col(quad_hex).isNotNull() & _written_canonically(F.col(quad_octets))
+        keyed = keyed.withColumn(quad_column, F.when(canonical, F.col(text)))
+    return keyed.drop(*step_columns)
 
 
 def is_ipv4_hex(hex_col: Column) -> Column:
@@ -197,9 +213,12 @@ def _ipv6_text(groups: Column, mask: Column, run: Column) -> Column:
     return F.when(run == 0, _joined(groups, F.lit(1), F.lit(8))).otherwise(elided)
 
 
-def with_ip_text(df: DataFrame, hex_column: str, ip_column: str) -> DataFrame:
+def with_ip_text(df: DataFrame, hex_column: str, ip_column: str, quad_column: str | None = None) -> DataFrame:
     """Add `ip_column`: the canonical text of the address in `hex_column` (from `with_ip_hex`):
     a dotted quad for IPv4 (and IPv4-mapped), RFC 5952 for IPv6; null for null.
+
+    `quad_column` (from `with_ip_hex(..., quad_column=...)`, dropped here): the text where the
+    input already was a canonical dotted quad; it is taken as it is.
 
     IPv6 is built from its groups and a mask of the zero groups, in which plain substring
     searches find the longest zero run (regexes cost far more per address). The groups, the
@@ -207,17 +226,15 @@ def with_ip_text(df: DataFrame, hex_column: str, ip_column: str) -> DataFrame:
     """
     hex_col = F.col(hex_column)
     groups, mask, run = (f"_{ip_column}_{step}" for step in ("groups", "mask", "run"))
+    text = (F.when(hex_col.isNull(), F.lit(None))
+            .when(is_ipv4_hex(hex_col), _ipv4_text(hex_col))
+            .otherwise(_ipv6_text(F.col(groups), F.col(mask), F.col(run))))
     return (
         df.withColumn(groups, F.when(~is_ipv4_hex(hex_col), _ipv6_groups(hex_col)))
         .withColumn(mask, F.when(F.col(groups).isNotNull(), _zero_mask(F.col(groups))))
         .withColumn(run, _longest_zero_run(F.col(mask)))
-        .withColumn(
-            ip_column,
-            F.when(hex_col.isNull(), F.lit(None))
-            .when(is_ipv4_hex(hex_col), _ipv4_text(hex_col))
-            .otherwise(_ipv6_text(F.col(groups), F.col(mask), F.col(run))),
-        )
-        .drop(groups, mask, run)
+        .withColumn(ip_column, F.coalesce(F.col(quad_column), text) if quad_column else text)
+        .drop(groups, mask, run, *([quad_column] if quad_column else []))
     )
 
 
