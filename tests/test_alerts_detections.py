@@ -13,6 +13,9 @@ import pytest
 
 from smb_pipeline.alerts.compute import compute_alerts, plan_detections
 from smb_pipeline.alerts.settings import AlertsConfig
+from smb_pipeline.alerts.shape import source_days
+from tests.frames import assert_frame_equal
+from tests.plans import optimized_plan
 
 D = dt.date(2026, 11, 30)
 D2 = D - dt.timedelta(days=60)  # a day with only 6 covered days of history: warming up
@@ -144,3 +147,24 @@ def test_alert_columns_are_complete(scenario):
                               "host 10.0.0.1 (dc1) on port(s) 445.")
     assert inbound.response.startswith("SMB from the Internet should never be allowed")
     assert len({r.alert_id for r in rows}) == len(rows)
+
+
+def test_a_source_day_totals_its_destinations_with_sorted_ports_and_no_lambda(spark):
+    """Ports sorted and de-duplicated, the direction kept only when every pair agrees, and no
+    higher-order function (a lambda makes Spark interpret the projection)."""
+    late = dt.datetime(2026, 11, 30, 18, 0)
+    pairs = spark.createDataFrame([
+        (D, "1.1.1.1", "10.0.0.1", 3, T, T, [445], "inbound", "scanner", None),
+        (D, "1.1.1.1", "10.0.0.2", 4, T, late, [445, 139], "inbound", None, None),
+        (D, "10.0.0.5", "10.0.0.6", 1, T, T, [445], "internal", None, None),
+        (D, "10.0.0.5", "2.2.2.2", 2, T, T, [139], "outbound", None, None),
+    ], PAIR_DDL)
+    sources = source_days(pairs)
+    assert_frame_equal(sources.select("src_ip", "connection_count", "distinct_destinations", "last_seen",
+                                      "dest_ports", "direction", "src_label"),
+                       spark.createDataFrame([("1.1.1.1", 7, 2, late, [139, 445], "inbound", "scanner"),
+                                              ("10.0.0.5", 3, 2, T, [139, 445], None, None)],
+                                             "src_ip string, connection_count bigint, distinct_destinations bigint, "
+                                             "last_seen timestamp, dest_ports array<int>, direction string, "
+                                             "src_label string"))
+    assert "lambdafunction" not in optimized_plan(sources)

@@ -324,7 +324,7 @@ def test_the_versions_a_run_reports_are_its_own_commits_when_another_run_commits
 
     def merge_then_a_third_run_commits(source, path, *args, **kwargs):
         real_merge(source, path, *args, **kwargs)
-        if spark.conf.get(commits.USER_METADATA_CONF) == "this-run":  # after this run's MERGE into smb_alerts
+        if spark.conf.get(commits.USER_METADATA_CONF, None) == "this-run":  # after this run's MERGE into smb_alerts
             interleaved.append(path)
             run_pipeline(spark, config, D3, D3, RunControl(run_id="third-run"))
 
@@ -348,12 +348,35 @@ def test_undoing_a_run_twice_restores_the_days_as_they_were_before_its_commit(sp
 
     commit("earlier-run", rows)
     commit("this-run", [(D1, "this run")])
-    for _ in range(2):  # the second undo still finds the run's data commit, not the first undo
+    for undo_version in (2, 3):  # the second undo still finds the run's data commit, not the first undo
         with commits.commits_tagged(spark, "this-run"):  # as a run undoes: within its tag
-            commits.undo_days(spark, path, "this-run", D1, D2)
+            assert commits.undo_days(spark, path, "this-run", D1, D2) == undo_version
         assert sorted(map(tuple, spark.read.format("delta").load(path).collect())) == rows
     tags = [entry.get("userMetadata") for entry in reversed(DeltaTable(path).history())]
     assert tags == ["earlier-run", "this-run", "this-run:undo", "this-run:undo"]
+
+
+def test_a_run_commit_is_found_beyond_the_recent_history_which_alone_answers_a_short_one(spark, tmp_path,
+                                                                                          monkeypatch):
+    path = str(tmp_path / "days")
+    for run_id in ("old-run", "run-1", "run-2", "run-3"):
+        with commits.commits_tagged(spark, run_id):
+            delta_io.replace_days(spark.createDataFrame([(D1, run_id)], "event_date date, value string"), path, D1, D1)
+    reads: list[int | None] = []
+    real_history = commits.table_history
+
+    def history_read(session, table_path, limit=None):
+        reads.append(limit)
+        return real_history(session, table_path, limit)
+
+    monkeypatch.setattr(commits, "table_history", history_read)
+    monkeypatch.setattr(commits, "RECENT_COMMITS", 2)
+    assert commits.run_commit_version(spark, path, "run-3") == 3 and reads == [2]
+    assert commits.run_commit_version(spark, path, "old-run") == 0 and reads[1:] == [2, None]
+    assert commits.run_commit_version(spark, path, "never-ran") is None
+    monkeypatch.setattr(commits, "RECENT_COMMITS", 10)  # the recent read holds all 4 commits: no second read
+    reads.clear()
+    assert commits.run_commit_version(spark, path, "never-ran") is None and reads == [10]
 
 
 def _foreign_claim(spark, lake: Path, day: dt.date, expires: dt.datetime, run_id: str) -> None:

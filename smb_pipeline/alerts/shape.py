@@ -43,13 +43,13 @@ def source_days(pairs: DataFrame) -> DataFrame:
 
     `direction` and `src_label` are kept when every pair of the source that day agrees.
     """
-    directions = F.array_sort(F.collect_set("direction"))
+    directions = F.sort_array(F.collect_set("direction"))
     return pairs.groupBy("event_date", "src_ip").agg(
         F.sum("connection_count").alias("connection_count"),
         F.count_distinct("dest_ip").alias("distinct_destinations"),
         F.min("first_seen").alias("first_seen"),
         F.max("last_seen").alias("last_seen"),
-        F.array_sort(F.array_distinct(F.flatten(F.collect_list("dest_ports")))).alias("dest_ports"),
+        F.sort_array(F.array_distinct(F.flatten(F.collect_list("dest_ports")))).alias("dest_ports"),
         F.when(F.size(directions) == 1, F.get(directions, 0)).alias("direction"),
         F.first("src_label", ignorenulls=True).alias("src_label"),
     )

@@ -12,6 +12,7 @@ import logging
 from contextlib import AbstractContextManager
 
 from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
 
 from smb_pipeline.engine.session import session_settings
 from smb_pipeline.storage.delta_io import (
@@ -20,7 +21,6 @@ from smb_pipeline.storage.delta_io import (
     delete_rows,
     is_absent,
     read_table,
-    sql_string,
     table_history,
     table_version,
 )
@@ -38,27 +38,31 @@ def commits_tagged(spark: SparkSession, run_id: str) -> AbstractContextManager[N
 
 
 def run_commit_version(spark: SparkSession, path: str, run_id: str) -> int | None:
-    """The latest version of the table committed by run `run_id` (its data, not its undo), or None.
+    """The latest version of the table committed under the tag `run_id`, or None.
 
+    A run's data commits carry its run id, its undo `<run id>:undo`: asked for one, the other
+    is never answered.
     A run looks its commits up right after making them, so the recent history answers; the
     whole retained history is read only when the run's commit is older than that.
     """
     for limit in (RECENT_COMMITS, None):
         try:
-            history = table_history(spark, path, limit).filter(f"userMetadata = {sql_string(run_id)}")
-            row = history.agg({"version": "max"}).head()  # a few rows of commit metadata
+            tagged = F.when(F.col("userMetadata") == run_id, F.col("version"))
+            row = table_history(spark, path, limit).agg(F.count("*"), F.max(tagged)).head()  # a few rows
         except Exception as exc:
             if is_absent(exc):
                 return None
             raise
-        if row and row[0] is not None:
-            return row[0]
+        commits_read, version = (row[0], row[1]) if row else (0, None)
+        if version is not None or commits_read < RECENT_COMMITS:
+            return version  # found, or the recent read was the whole history
     return None
 
 
 def session_commit_version(spark: SparkSession, path: str) -> int | None:
-    """The version of the table last committed under the session's current tag (inside
-    `commits_tagged`), else the table's latest version: another run may have committed since."""
+    """The latest version of the table committed under the session's current tag (inside
+    `commits_tagged`), or None when that tag has committed nothing there; untagged, the table's
+    latest version. By tag, because another run may have committed since."""
     run_id = spark.conf.get(USER_METADATA_CONF, None)
     return run_commit_version(spark, path, run_id) if run_id else table_version(spark, path)
 
@@ -81,5 +85,6 @@ def undo_days(spark: SparkSession, path: str, run_id: str, start: dt.date, end: 
             before = read_table(spark, path, version - 1).where(predicate)
             (before.write.format("delta").mode("overwrite").option("replaceWhere", predicate)
              .partitionBy(PARTITION).save(path))
-    log.warning("undid run %s's days %s..%s in %s (from version %d)", run_id, start, end, path, version - 1)
-    return table_version(spark, path)
+    log.warning("undid run %s's days %s..%s in %s (as of version %s)", run_id, start, end, path,
+                version - 1 if version else "none: the run created the table")
+    return run_commit_version(spark, path, run_id + UNDO_SUFFIX)

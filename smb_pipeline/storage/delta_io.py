@@ -49,12 +49,14 @@ def is_concurrent_modification(exc: BaseException) -> bool:
 
 
 def is_delta_missing(exc: BaseException) -> bool:
-    """The session has no Delta: its SQL (`delta.`path``, DESCRIBE DETAIL) or data source is unknown."""
+    """The session has no Delta: its SQL (`delta.`path``, DESCRIBE HISTORY/DETAIL) or data source
+    is unknown."""
     text = str(exc)
-    # Without Delta's extension, Spark reads DESCRIBE DETAIL/HISTORY as DESCRIBE of a table `DETAIL`,
-    # and cannot parse DESCRIBE HISTORY ... LIMIT n at all.
+    # Without Delta's extension, Spark reads DESCRIBE DETAIL/HISTORY as DESCRIBE of a table `DETAIL`
+    # or `HISTORY`, and cannot parse DESCRIBE HISTORY ... LIMIT n at all.
     no_detail = "TABLE_OR_VIEW_NOT_FOUND" in text and ("`DETAIL`" in text or "`HISTORY`" in text)
-    unknown_command = no_detail or ("PARSE_SYNTAX_ERROR" in text and "'LIMIT'" in text)
+    no_history_limit = "PARSE_SYNTAX_ERROR" in text and "'LIMIT'" in text and "DESCRIBE HISTORY" in text
+    unknown_command = no_detail or no_history_limit
     # With the catalog configured but its jar absent, any SQL on a table fails to load the catalog.
     no_catalog = "Cannot find catalog plugin class" in text and "DeltaCatalog" in text
     return ("'JavaPackage' object is not callable" in text or unknown_command or no_catalog
