@@ -338,22 +338,43 @@ def test_the_versions_a_run_reports_are_its_own_commits_when_another_run_commits
         assert DeltaTable(str(lake / name)).version() == _versions_of_run(lake / name, "third-run") > own[name]
 
 
-def test_undoing_a_run_twice_restores_the_days_as_they_were_before_its_commit(spark, tmp_path):
+def test_undoing_a_run_twice_restores_the_days_as_they_were_before_its_commit(spark, tmp_path, monkeypatch):
     path = str(tmp_path / "days")
     rows = [(D1, "earlier"), (D2, "earlier")]
 
-    def commit(run_id: str, rows: list) -> None:
+    def commit(run_id: str, rows: list, table: str = path) -> None:
         with commits.commits_tagged(spark, run_id):
-            delta_io.replace_days(spark.createDataFrame(rows, "event_date date, value string"), path, D1, D2)
+            delta_io.replace_days(spark.createDataFrame(rows, "event_date date, value string"), table,
+                                  rows[0][0], rows[-1][0])
 
     commit("earlier-run", rows)
     commit("this-run", [(D1, "this run")])
-    for undo_version in (2, 3):  # the second undo still finds the run's data commit, not the first undo
+    real_save = DataFrameWriter.save
+
+    def save_then_another_run_commits(writer, save_path=None, *args, **kwargs):
+        real_save(writer, save_path, *args, **kwargs)
+        if spark.conf.get(commits.USER_METADATA_CONF, None) == "this-run" + commits.UNDO_SUFFIX:
+            monkeypatch.setattr(DataFrameWriter, "save", real_save)  # once, right after the first undo
+            commit("other-run", [(D3, "other run")])
+
+    monkeypatch.setattr(DataFrameWriter, "save", save_then_another_run_commits)
+    for undo_version in (2, 4):  # the second undo still finds the run's data commit, not the first undo
         with commits.commits_tagged(spark, "this-run"):  # as a run undoes: within its tag
-            assert commits.undo_days(spark, path, "this-run", D1, D2) == undo_version
-        assert sorted(map(tuple, spark.read.format("delta").load(path).collect())) == rows
+            assert commits.undo_days(spark, path, "this-run", D1, D2) == undo_version  # its own, not other-run's
+        assert sorted(map(tuple, spark.read.format("delta").load(path).collect())) == [*rows, (D3, "other run")]
     tags = [entry.get("userMetadata") for entry in reversed(DeltaTable(path).history())]
-    assert tags == ["earlier-run", "this-run", "this-run:undo", "this-run:undo"]
+    assert tags == ["earlier-run", "this-run", "this-run:undo", "other-run", "this-run:undo"]
+
+
+def test_undoing_the_run_that_created_a_table_empties_its_days_once(spark, tmp_path):
+    path = str(tmp_path / "created")
+    with commits.commits_tagged(spark, "first-run"):
+        delta_io.replace_days(spark.createDataFrame([(D1, "first run")], "event_date date, value string"),
+                              path, D1, D1)
+        assert commits.undo_days(spark, path, "first-run", D1, D1) == 1
+        assert commits.undo_days(spark, path, "first-run", D1, D1) is None  # nothing left to change
+    assert spark.read.format("delta").load(path).count() == 0
+    assert commits.undo_days(spark, path, "never-ran", D1, D1) is None
 
 
 def test_a_run_commit_is_found_beyond_the_recent_history_which_alone_answers_a_short_one(spark, tmp_path,

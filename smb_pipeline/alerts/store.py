@@ -45,7 +45,8 @@ def _merge(alerts: DataFrame, path: str, start: dt.date, end: dt.date) -> None:
 
 def merge_alerts(spark: SparkSession, alerts: DataFrame, path: str, start: dt.date, end: dt.date) -> int | None:
     """Replace the alerts of start..end with `alerts` (COMPUTED_SCHEMA); returns the version this
-    run last committed (found by the session's commit tag: another run may have committed since).
+    run last committed (found by the session's commit tag, inside `commits_tagged`: another run
+    may have committed since).
 
     Delta commits nothing for a MERGE that changes no row, so that is the version that created
     the table when this run created it, or None when the alerts were already as computed.

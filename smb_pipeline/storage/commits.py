@@ -72,11 +72,13 @@ def undo_days(spark: SparkSession, path: str, run_id: str, start: dt.date, end: 
 
     Reads those days at the version before the run's commit (time travel) and replaces just
     those days with them; a table the run created gets those days emptied. Commits of other
-    runs (other days) stay. Returns the new version, or None when the run committed nothing.
+    runs (other days) stay. Returns the undo's version, or None when the run committed nothing
+    or the undo changed no row (Delta then commits nothing).
     """
     version = run_commit_version(spark, path, run_id)
     if version is None:
         return None
+    earlier_undo = run_commit_version(spark, path, run_id + UNDO_SUFFIX)
     predicate = days_predicate(start, end)
     with session_settings(spark, {USER_METADATA_CONF: run_id + UNDO_SUFFIX}):  # not taken for the run's data
         if version == 0:
@@ -87,4 +89,5 @@ def undo_days(spark: SparkSession, path: str, run_id: str, start: dt.date, end: 
              .partitionBy(PARTITION).save(path))
     log.warning("undid run %s's days %s..%s in %s (as of version %s)", run_id, start, end, path,
                 version - 1 if version else "none: the run created the table")
-    return run_commit_version(spark, path, run_id + UNDO_SUFFIX)
+    undo = run_commit_version(spark, path, run_id + UNDO_SUFFIX)
+    return undo if undo != earlier_undo else None
