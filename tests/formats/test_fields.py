@@ -3,10 +3,14 @@ shortcut they take."""
 
 from __future__ import annotations
 
+import itertools
+import random
+
+from pyspark.sql import functions as F
 from pyspark.sql.types import IntegerType, StringType
 
 from smb_pipeline.formats import FORMATS
-from smb_pipeline.formats.base import Fields, FormatContext, _without_superstrings
+from smb_pipeline.formats.base import Fields, FormatContext, _without_superstrings, spelled_parts
 
 ROWS = [("allowed", "smb"), (" ALLOWED ", "MS-DS-SMB"), ("Allowed", "gssapi,Smb,krb"), ("allowedx", "netbios-SS"),
         ("blocked", "http"), (None, None)]
@@ -36,6 +40,33 @@ def test_an_app_field_mentions_any_id_in_any_case_or_list(spark):
     frame = spark.createDataFrame(ROWS, "action string, app string")
     matched = frame.filter(_fields().mentions("app", ("smb", "ms-ds-smb", "netbios-ss"))).select("app").collect()
     assert [row.app for row in matched] == ["smb", "MS-DS-SMB", "gssapi,Smb,krb", "netbios-SS"]
+
+
+def test_an_id_is_found_in_every_spelling_without_lower_casing_each_row(spark):
+    """Each element that lower-cases to an id, alone, in a list or padded, in every mix of cases
+    (and 'k' as the Kelvin sign, which Spark lower-cases to 'k'), is found; other texts are not."""
+    ids = ("smb", "netbios-ss", "kerberos")
+    rng = random.Random(7)
+    spellings = [*("".join(cases) for cases in itertools.product(*[(c, c.upper()) for c in "smb"])),
+                 *("".join(rng.choice((c, c.upper())) for c in value) for value in ids for _ in range(20)),
+                 "\u212aerberos", "gssapi, NetBios-Ss ,krb", " SMB "]
+    others = ["sm b", "netbios-ns", "s-m-b", "kerbero", "ms-rdp", ""]
+    rows = [(text, text in spellings) for text in spellings + others]
+    frame = spark.createDataFrame(rows, "app string, named boolean")
+    mentioned = _fields().mentions("app", ids)
+    assert "lower" not in str(mentioned)
+    assert frame.filter(mentioned != F.col("named")).collect() == []
+
+
+def test_an_ids_part_is_its_end_in_every_spelling():
+    assert spelled_parts("netbios-ss") == ["-SS", "-Ss", "-sS", "-ss"]
+    assert sorted(spelled_parts("smb")) == sorted("".join(c) for c in itertools.product("sS", "mM", "bB"))
+    assert sorted(spelled_parts("ok")) == sorted(["OK", "O\u212a", "Ok", "oK", "o\u212a", "ok"])
+
+
+def test_an_id_in_another_script_is_matched_by_spark_lower_casing(spark):
+    frame = spark.createDataFrame([("ΣΜΒ",), ("smb",)], "app string")
+    assert [row.app for row in frame.filter(_fields().mentions("app", ("σμβ",))).collect()] == ["ΣΜΒ"]
 
 
 def test_ids_that_contain_another_need_no_test_of_their_own():
