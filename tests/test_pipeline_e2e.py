@@ -272,6 +272,19 @@ def test_the_scan_has_generated_code_of_its_own(spark, archive, tmp_path):
     assert "StructsToJson" not in scan_stage
 
 
+def test_the_scan_decodes_only_the_columns_the_run_reads(spark, archive, tmp_path):
+    """The staged rows are narrowed to what the counts and the tables read before they are cached,
+    so the archive's other columns (here `rule` and `transport`) are not decoded for every row."""
+    config = _config(archive, tmp_path)
+    source = read_source(spark, config.sources[0], FIRST_DAY, FIRST_DAY)
+    plan = executed_plan(outputs.company_flagged(stage_sources([source], config, FIRST_DAY, FIRST_DAY).frame,
+                                                 config))
+    (main_scan,) = [schema for schema in re.findall(r"ReadSchema: struct<([^>]*)>", plan) if "src_ip" in schema]
+    read = [field.split(":")[0] for field in main_scan.split(",")]
+    assert "rule" not in read and "transport" not in read, read
+    assert {"_time", "src_ip", "dest_ip", "src_port", "dest_port", "action", "app"} <= set(read), read
+
+
 def test_pairs_are_aggregated_and_written_with_one_shuffle(spark, archive, tmp_path):
     """The kept rows are grouped within day partitions, so the writer's one-file-per-day
     repartition reuses that shuffle instead of adding a second one."""

@@ -14,7 +14,7 @@ from pyspark.sql import functions as F
 from smb_pipeline.alerts.classify import with_direction
 from smb_pipeline.alerts.run import address_reference
 from smb_pipeline.config import PipelineConfig
-from smb_pipeline.model.columns import COMPANY_COLUMN, FILE_COLUMN
+from smb_pipeline.model.columns import COMPANY_COLUMN, FILE_COLUMN, ROW_INDEX_COLUMN
 from smb_pipeline.model.dates import days_between
 from smb_pipeline.model.results import SourceCounts
 from smb_pipeline.model.statuses import STATUS_REJECTED, STATUS_SMB
@@ -105,10 +105,23 @@ def build_outputs(spark: SparkSession, config: PipelineConfig, start: dt.date, e
         raise
 
 
+# What a run reads of its staged rows: the counts (source, day, status, company, file), the
+# pair table (the kept rows' canonical columns and address keys) and the rejects (reason, detail,
+# file and row index). The other canonical columns (transport, rule, the vendor's action, ...)
+# are for the formats' own tests and analysts' reads of a normalizer; the tables do not hold them.
+RUN_COLUMNS = (
+    "source", "event_date", "status", COMPANY_COLUMN, FILE_COLUMN, ROW_INDEX_COLUMN,
+    "event_time", "src_ip", "dest_ip", *ADDRESS_KEYS, "dest_port", "app", "dvc", "session_key",
+    "bytes_in", "bytes_out", "reject_reason", "reject_detail",
+)
+
+
 def company_flagged(staged: DataFrame, config: PipelineConfig) -> DataFrame:
     """The staged rows (`run.staging.stage_sources`), each flagged as company traffic or not as
-    the config says: the rows a run persists and counts."""
-    return with_company_flag(staged, config.company_subnets, config.exclude_company)
+    the config says, with the columns the run reads (`RUN_COLUMNS`): the rows a run persists and
+    counts. Narrowed before the cache, so that the scan decodes no other column of the rows it
+    reads and the survivors' stages carry none (Spark prunes them below the stage ends)."""
+    return with_company_flag(staged, config.company_subnets, config.exclude_company).select(*RUN_COLUMNS)
 
 
 def _status_and_kept_counts(staged: DataFrame) -> tuple[dict[tuple, int], dict[tuple, int], dict[str, set[str]]]:
