@@ -102,7 +102,7 @@ def step_variants(spark, archive):
         "step 2: + row position, stage end": staging.prefilter_survivors(source, group, context),
         "step 3: + normalization": staging.canonical_candidates(source, context),
         "step 4: + event day, validation, status": staged,
-        "step 5: + company flag": company_flagged(staged, config),
+        "step 5: + company flag, the run's columns": company_flagged(staged, config),
     }
 
 

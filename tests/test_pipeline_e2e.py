@@ -285,6 +285,25 @@ def test_the_scan_decodes_only_the_columns_the_run_reads(spark, archive, tmp_pat
     assert {"_time", "src_ip", "dest_ip", "src_port", "dest_port", "action", "app"} <= set(read), read
 
 
+def test_the_run_caches_uncompressed_and_leaves_the_session_as_it_was(spark, archive, tmp_path, monkeypatch):
+    """The setting applies to every cache the session declares, so it is set only while the run
+    declares its own (`persist` plans the cache with a copy of the session's settings), not left
+    on a session users may share. The cache is then larger than a compressed one of the same rows."""
+    key = "spark.sql.inMemoryColumnarStorage.compressed"
+    assert spark.conf.get(key, None) in (None, "true")  # the session as built: Spark's default
+    sizes = {}
+    for setting in ({}, outputs.UNCOMPRESSED_CACHE):
+        monkeypatch.setattr(outputs, "UNCOMPRESSED_CACHE", setting)
+        spark.catalog.clearCache()
+        run = build_outputs(spark, _config(archive, tmp_path), FIRST_DAY, FIRST_DAY)
+        try:
+            sizes[bool(setting)] = sum(rdd.memSize() for rdd in spark.sparkContext._jsc.sc().getRDDStorageInfo())
+        finally:
+            run.release()
+        assert spark.conf.get(key, None) in (None, "true")
+    assert sizes[True] > sizes[False] > 0, sizes
+
+
 def test_pairs_are_aggregated_and_written_with_one_shuffle(spark, archive, tmp_path):
     """The kept rows are grouped within day partitions, so the writer's one-file-per-day
     repartition reuses that shuffle instead of adding a second one."""

@@ -33,10 +33,6 @@ _BASE_CONF = {
     # A run generates about 100 classes; Spark keeps 100 by default, so every run compiled 46 of
     # them again and the JIT recompiled their code (a static setting: set when the JVM starts).
     "spark.sql.codegen.cache.maxEntries": "1000",
-    # A run caches its staged rows (the prefilter's survivors) for three reads. Compressing the
-    # cache means gathering statistics per value for every encoding (a Scala hash map per column):
-    # 14% of a converged run's samples, 16% of its CPU, for a few percent of the rows (docs/performance.md).
-    "spark.sql.inMemoryColumnarStorage.compressed": "false",
     # pyspark records the Python call site of every DataFrame function call for error messages:
     # five py4j round trips and a walk of the Python stack per call, two thirds of the calls that
     # build a run's plan (docs/performance.md). The run names its own errors (source, file, column).

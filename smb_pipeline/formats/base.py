@@ -12,9 +12,9 @@ derives its three parts:
 * `prefilter(fields, context)`: a cheap predicate on *raw* vendor columns that keeps every
   row the normalizer could classify as allowed SMB (a superset: case, padding, ports as
   text, numeric codes as text), so per-row parsing runs only on its survivors. Its parts
-  reach the Parquet scan as pushed filters only where they are exact (an IN on an
-  integer column, a byte search); `Fields.isin` and `Fields.mentions` decide that from the
-  column type.
+  reach the Parquet scan as pushed filters only where Parquet evaluates them exactly as Spark
+  does (an IN on an integer column, a byte search); `Fields.isin` and `Fields.mentions`
+  decide that from the column type.
 * `normalize(df, fields, context, keep)`: raw survivors -> the canonical columns in
   `CANONICAL_COLUMNS` plus the pass-through columns named in `keep` (use
   `to_canonical`). It runs only on prefilter survivors.
@@ -144,13 +144,15 @@ class Fields:
         if self.type(name) is None or not values:
             return F.lit(False)
         text = F.col(self._resolved[name]).cast("string")  # type: ignore[arg-type]
+        ids = _without_superstrings({str(v).lower() for v in values})
         found = F.lit(False)
-        for value in _without_superstrings({str(v).lower() for v in values}):
+        for value in ids:
             if not value.isascii():  # other scripts' case rules: Spark's own lower-casing decides
                 found = found | F.lower(text).contains(value)
-                continue
-            for spelling in spelled_parts(value):
-                found = found | text.contains(spelling)
+        # Ids that end alike share their spellings: each is looked for once.
+        spellings = {spelling for value in ids if value.isascii() for spelling in spelled_parts(value)}
+        for spelling in sorted(spellings):
+            found = found | text.contains(spelling)
         return found
 
     def has(self, name: str) -> bool:
@@ -249,17 +251,18 @@ def _without_superstrings(values: set[str]) -> list[str]:
     return sorted(value for value in values if not any(other != value and other in value for other in values))
 
 
-# Characters other than an ASCII letter's two cases that lower-case to it (Unicode's Kelvin sign).
-_OTHER_CASES = {"k": "\u212a"}
+# Texts other than an ASCII letter's two cases that Spark's `lower` can turn into it: the Kelvin
+# sign, and under a Turkish or Azeri JVM locale the dotted capital I, alone or as I + combining dot.
+_OTHER_CASES: dict[str, tuple[str, ...]] = {"k": ("\u212a",), "i": ("\u0130", "I\u0307")}
 _PART_LENGTH = 3
 
 
 def _spellings(text: str) -> list[str]:
     """Every text that lower-cases to `text` (lower-case ASCII): each letter in either case, and
-    'k' also as the Kelvin sign."""
+    in the other texts `_OTHER_CASES` lists for it."""
     spellings = [""]
     for char in text:
-        cases = {char, char.upper(), *_OTHER_CASES.get(char, "")}
+        cases = {char, char.upper(), *_OTHER_CASES.get(char, ())}
         spellings = [spelling + case for spelling in spellings for case in sorted(cases)]
     return spellings
 

@@ -14,6 +14,7 @@ from pyspark.sql import functions as F
 from smb_pipeline.alerts.classify import with_direction
 from smb_pipeline.alerts.run import address_reference
 from smb_pipeline.config import PipelineConfig
+from smb_pipeline.engine.session import session_settings
 from smb_pipeline.model.columns import COMPANY_COLUMN, FILE_COLUMN, ROW_INDEX_COLUMN
 from smb_pipeline.model.dates import days_between
 from smb_pipeline.model.results import SourceCounts
@@ -82,7 +83,8 @@ def build_outputs(spark: SparkSession, config: PipelineConfig, start: dt.date, e
     try:
         implausible = {source for (source, _, kind), n in census_rows.items() if kind == "implausible" and n}
         staging = stage_sources(archives, config, start, end, implausible)
-        staged = _persisted(company_flagged(staging.frame, config), cached)
+        with session_settings(spark, UNCOMPRESSED_CACHE):  # the cache takes the session's settings when declared
+            staged = _persisted(company_flagged(staging.frame, config), cached)
         with reading_inputs(archives):
             status_rows, kept_rows, reject_files = _status_and_kept_counts(staged)
         for check in staging.checks:
@@ -104,6 +106,13 @@ def build_outputs(spark: SparkSession, config: PipelineConfig, start: dt.date, e
         _release(spark, cached, temp_views)
         raise
 
+
+# The run's cache of staged rows is filled uncompressed: compressing gathers statistics per value
+# for every encoding (a Scala hash map per column), 14% of a converged run's samples, for the few
+# percent of the rows a run caches (docs/performance.md). Set only while the cache is declared
+# (`persist` plans it with a copy of the session's settings), since it applies to every cache
+# declared meanwhile.
+UNCOMPRESSED_CACHE = {"spark.sql.inMemoryColumnarStorage.compressed": "false"}
 
 # What a run reads of its staged rows: the counts (source, day, status, company, file), the
 # pair table (the kept rows' canonical columns and address keys) and the rejects (reason, detail,

@@ -58,6 +58,16 @@ def test_an_id_is_found_in_every_spelling_without_lower_casing_each_row(spark):
     assert frame.filter(mentioned != F.col("named")).collect() == []
 
 
+def test_letters_that_lower_case_to_ascii_from_other_scripts_are_spelled_too(spark):
+    """Spark lower-cases the Kelvin sign to 'k' and, under a Turkish or Azeri JVM locale, a dotted
+    capital I (alone or as I + combining dot) to 'i': the core would match such an element, so the
+    prefilter must too, whatever the JVM's locale."""
+    texts = ["SMB\u212a", "nbsess\u0130on", "NBSESSI\u0307ON", "smbx", "nbsessxon"]
+    frame = spark.createDataFrame([(text,) for text in texts], "app string")
+    matched = frame.filter(_fields().mentions("app", ("smbk", "nbsession"))).collect()
+    assert sorted(row.app for row in matched) == sorted(texts[:3])
+
+
 def test_an_ids_part_is_its_end_in_every_spelling():
     assert spelled_parts("netbios-ss") == ["-SS", "-Ss", "-sS", "-ss"]
     assert sorted(spelled_parts("smb")) == sorted("".join(c) for c in itertools.product("sS", "mM", "bB"))
