@@ -19,6 +19,7 @@ from pyspark.sql import functions as F
 
 from smb_pipeline.config import config_from_dict
 from smb_pipeline.demo.generate import COMPANY_SUBNETS, generate_cim_archive
+from smb_pipeline.engine.session import session_settings
 from smb_pipeline.errors import InputError
 from smb_pipeline.model.columns import ROW_INDEX_COLUMN
 from smb_pipeline.run import outputs
@@ -285,23 +286,38 @@ def test_the_scan_decodes_only_the_columns_the_run_reads(spark, archive, tmp_pat
     assert {"_time", "src_ip", "dest_ip", "src_port", "dest_port", "action", "app"} <= set(read), read
 
 
-def test_the_run_caches_uncompressed_and_leaves_the_session_as_it_was(spark, archive, tmp_path, monkeypatch):
+def test_the_run_declares_its_cache_uncompressed_and_leaves_the_session_as_it_was(spark, archive, tmp_path,
+                                                                                 monkeypatch):
     """The setting applies to every cache the session declares, so it is set only while the run
-    declares its own (`persist` plans the cache with a copy of the session's settings), not left
-    on a session users may share. The cache is then larger than a compressed one of the same rows."""
+    declares its own, not left on a session users may share."""
     key = "spark.sql.inMemoryColumnarStorage.compressed"
+    during: list[str | None] = []
+    persisted = outputs._persisted
+
+    def seen_while_declaring(frame, cached):
+        during.append(spark.conf.get(key, None))
+        return persisted(frame, cached)
+
+    monkeypatch.setattr(outputs, "_persisted", seen_while_declaring)
     assert spark.conf.get(key, None) in (None, "true")  # the session as built: Spark's default
+    build_outputs(spark, _config(archive, tmp_path), FIRST_DAY, FIRST_DAY).release()
+    assert during == ["false"]
+    assert spark.conf.get(key, None) in (None, "true")
+
+
+def test_a_cache_is_compressed_or_not_as_the_session_said_when_it_was_declared(spark):
+    """Why the run sets it around `persist`: Spark plans a cache with a copy of the session's
+    settings when it is declared, and fills it later with those."""
+    rows = spark.range(50_000).select(F.lit("x" * 100).alias("text"), (F.col("id") % 3).alias("n"))
     sizes = {}
     for setting in ({}, outputs.UNCOMPRESSED_CACHE):
-        monkeypatch.setattr(outputs, "UNCOMPRESSED_CACHE", setting)
         spark.catalog.clearCache()
-        run = build_outputs(spark, _config(archive, tmp_path), FIRST_DAY, FIRST_DAY)
-        try:
-            sizes[bool(setting)] = sum(rdd.memSize() for rdd in spark.sparkContext._jsc.sc().getRDDStorageInfo())
-        finally:
-            run.release()
-        assert spark.conf.get(key, None) in (None, "true")
-    assert sizes[True] > sizes[False] > 0, sizes
+        with session_settings(spark, setting):
+            cached = rows.persist()
+        cached.count()  # filled now, with the setting gone
+        sizes[bool(setting)] = sum(rdd.memSize() for rdd in spark.sparkContext._jsc.sc().getRDDStorageInfo())
+        cached.unpersist()
+    assert sizes[True] > 10 * sizes[False] > 0, sizes
 
 
 def test_pairs_are_aggregated_and_written_with_one_shuffle(spark, archive, tmp_path):
