@@ -198,10 +198,12 @@ _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 def resolve_path(value: str, config_dir: Path | None) -> str:
     """A relative local path in a config file means a path beside that file, wherever the
     command runs; absolute paths and URIs (s3a://, abfss://, hdfs://, file:) stay as written.
-    Without a config file (a dict built in code) paths stay relative to the working directory."""
-    if config_dir is None or _URI.match(value) or Path(value).is_absolute():
+    Without a config file (a dict built in code) a relative path means a path in the working
+    directory, made absolute here: Delta names a table by path in SQL only with an absolute
+    path (`storage.delta_io.table_ref`), and Spark's JVM does not follow Python's `chdir`."""
+    if _URI.match(value) or Path(value).is_absolute():
         return value
-    return str((config_dir / value).resolve())
+    return str(((config_dir or Path.cwd()) / value).resolve())
 
 
 def _with_resolved_paths(document: dict[str, Any], config_dir: Path | None) -> dict[str, Any]:
@@ -224,7 +226,7 @@ def _load_subnets(raw: Any, config_dir: Path | None) -> list[tuple[IpNetwork, st
     if isinstance(raw, str):
         path = Path(resolve_path(raw, config_dir))
         if not path.is_file():
-            where = f" (resolved beside the config: {str(path)!r})" if str(path) != raw else ""
+            where = f" (resolved beside the config: {str(path)!r})" if config_dir is not None else ""
             raise ConfigError(f"company_subnets: file not found: {raw!r}{where}")
         return read_labelled_subnet_file(path)
     if isinstance(raw, list):

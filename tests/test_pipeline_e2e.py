@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import ipaddress
+import os
 import re
 from collections import defaultdict
 from pathlib import Path
@@ -170,6 +171,19 @@ def test_one_day_run_assigns_late_rows_by_event_time(spark, archive, tmp_path):
     assert _pair_rows(spark, tmp_path) == expected
     late = [row for row in expected if row[5].time() >= dt.time(23, 59, 50)]
     assert late, "the archive holds events logged into the next day's folder"
+
+
+def test_a_config_built_in_code_with_relative_paths_runs_in_its_working_directory(spark, archive, tmp_path,
+                                                                                   monkeypatch):
+    """Relative paths of a dict config mean paths in Python's working directory, which Spark's
+    JVM does not share after a `chdir`, and Delta's SQL names a table only by an absolute path."""
+    monkeypatch.chdir(tmp_path)
+    config = _config(Path(os.path.relpath(archive, tmp_path)), Path("lake"))
+    assert config.output.path == str(tmp_path / "lake")
+    day = FIRST_DAY + dt.timedelta(days=1)
+    result = run_pipeline(spark, config, day, day)
+    assert _pair_rows(spark, tmp_path / "lake") == expected_run(archive, day, day)[0]
+    assert result.versions["smb_allowed_daily"] == result.versions["rejected_events"] == 0
 
 
 def test_rerun_replaces_days_and_gives_the_same_table(spark, archive, tmp_path):
