@@ -50,3 +50,14 @@ def generated_stages(frame: DataFrame) -> list[tuple[str, int]]:
         stage = iterator.next()
         found.append((stage._1(), stage._3().maxMethodCodeSize()))
     return found
+
+
+def generated_code(frame: DataFrame) -> list[str]:
+    """The Java source of each whole-stage generated class of the plan (see `generated_stages`)."""
+    with _session_conf(frame.sparkSession, "spark.sql.adaptive.enabled", "false"):
+        stages = frame.alias("_planned_again")._jdf.queryExecution().debug().codegenToSeq()
+    found = []
+    iterator = stages.iterator()
+    while iterator.hasNext():
+        found.append(iterator.next()._2())
+    return found

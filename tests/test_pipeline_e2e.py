@@ -30,7 +30,7 @@ from smb_pipeline.run.staging import canonical_candidates, census, format_contex
 from smb_pipeline.sources import reader
 from smb_pipeline.sources.reader import read_source
 from smb_pipeline.storage import delta_io
-from tests.plans import executed_plan, generated_stages, parquet_scans
+from tests.plans import executed_plan, generated_code, generated_stages, parquet_scans
 
 FIRST_DAY = dt.date(2026, 11, 1)
 DAYS = 3
@@ -245,6 +245,15 @@ def test_prefilter_pushes_no_text_comparison_and_folders_are_pruned(spark, archi
     # Folders are pruned before any file is opened: one day of margin each side.
     folders = sorted({path.split("/")[-2] for group in source.groups for path in group.files})
     assert folders == ["dt=2026-11-01", "dt=2026-11-02", "dt=2026-11-03"]
+
+
+def test_the_prefilter_lower_cases_without_icu(spark, archive, tmp_path):
+    """The session lower-cases with the JVM's mappings: ICU's first use in a JVM costs seconds."""
+    config = _config(archive, tmp_path)
+    source = read_source(spark, config.sources[0], FIRST_DAY, FIRST_DAY)
+    code = "\n".join(generated_code(canonical_candidates(source, format_context(source, config))))
+    assert "CollationSupport.Lower.execBinary(" in code  # the action's comparison
+    assert "ICU" not in code
 
 
 @pytest.mark.perf

@@ -40,6 +40,13 @@ _BASE_CONF = {
     # Spark's console progress bar interleaves with every other line and cannot be read in a log;
     # the command line prints its own progress line (smb_pipeline.cli.progress). A config may turn it on.
     "spark.ui.showConsoleProgress": "false",
+    # Spark 4 lower- and upper-cases strings with ICU by default. Its first use in a JVM fills a
+    # title-case table by asking ICU about every Unicode code point: about 2.5 s of CPU while
+    # the other task threads wait, a fifth of the samples of a fresh run's main scan, and C2
+    # compilations that delay the scan's own (docs/performance.md). The run lower-cases actions
+    # and application ids, ASCII words, for which both give the same result (one ASCII fast
+    # path); the JVM's mappings are what Spark 3 used.
+    "spark.sql.icu.caseMappings.enabled": "false",
     # Partition folders are named dt=YYYY-MM-DD; keep them as dates so pruning compares dates.
     "spark.sql.sources.partitionColumnTypeInference.enabled": "true",
     # Spark's own INFO chatter off from the start (what SparkContext.setLogLevel did, as a setting).
