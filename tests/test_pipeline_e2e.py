@@ -315,13 +315,14 @@ def test_the_run_declares_its_cache_uncompressed_and_leaves_the_session_as_it_wa
     declares its own, not left on a session users may share."""
     key = "spark.sql.inMemoryColumnarStorage.compressed"
     during: list[str | None] = []
-    persisted = outputs._persisted
+    frames = type(spark.range(1))
+    persist = frames.persist
 
-    def seen_while_declaring(frame, cached):
+    def seen_while_declaring(frame, *args, **kwargs):
         during.append(spark.conf.get(key, None))
-        return persisted(frame, cached)
+        return persist(frame, *args, **kwargs)
 
-    monkeypatch.setattr(outputs, "_persisted", seen_while_declaring)
+    monkeypatch.setattr(frames, "persist", seen_while_declaring)
     assert spark.conf.get(key, None) in (None, "true")  # the session as built: Spark's default
     build_outputs(spark, _config(archive, tmp_path), FIRST_DAY, FIRST_DAY).release()
     assert during == ["false"]

@@ -146,9 +146,11 @@ class Fields:
         text = F.col(self._resolved[name]).cast("string")  # type: ignore[arg-type]
         ids = _without_superstrings({str(v).lower() for v in values})
         found = F.lit(False)
-        for value in ids:
-            if not value.isascii():  # other scripts' case rules: Spark's own lower-casing decides
-                found = found | F.lower(text).contains(value)
+        other_scripts = sorted(value for value in ids if not value.isascii())
+        if other_scripts:  # their case rules are Spark's: its own lower-casing decides
+            lowered = F.lower(text)
+            for value in other_scripts:
+                found = found | lowered.contains(value)
         # Ids that end alike share their spellings: each is looked for once.
         spellings = {spelling for value in ids if value.isascii() for spelling in spelled_parts(value)}
         for spelling in sorted(spellings):

@@ -83,8 +83,7 @@ def build_outputs(spark: SparkSession, config: PipelineConfig, start: dt.date, e
     try:
         implausible = {source for (source, _, kind), n in census_rows.items() if kind == "implausible" and n}
         staging = stage_sources(archives, config, start, end, implausible)
-        with session_settings(spark, UNCOMPRESSED_CACHE):  # the cache takes the session's settings when declared
-            staged = _persisted(company_flagged(staging.frame, config), cached)
+        staged = _persisted(company_flagged(staging.frame, config), cached)
         with reading_inputs(archives):
             status_rows, kept_rows, reject_files = _status_and_kept_counts(staged)
         for check in staging.checks:
@@ -173,6 +172,8 @@ def _raw_of_rejected_rows(spark: SparkSession, archives: list[SourceArchive], st
 
 
 def _persisted(frame: DataFrame, cached: list[DataFrame]) -> DataFrame:
-    """Persist `frame` and remember it in `cached`, so that whoever owns the list can release it."""
-    cached.append(frame.persist(StorageLevel.MEMORY_AND_DISK))
+    """Persist `frame` uncompressed (`UNCOMPRESSED_CACHE`) and remember it in `cached`, so that
+    whoever owns the list can release it."""
+    with session_settings(frame.sparkSession, UNCOMPRESSED_CACHE):  # the cache takes them when declared
+        cached.append(frame.persist(StorageLevel.MEMORY_AND_DISK))
     return frame
