@@ -226,7 +226,8 @@ def _load_subnets(raw: Any, config_dir: Path | None) -> list[tuple[IpNetwork, st
     if isinstance(raw, str):
         path = Path(resolve_path(raw, config_dir))
         if not path.is_file():
-            where = f" (resolved beside the config: {str(path)!r})" if config_dir is not None else ""
+            base = "beside the config" if config_dir is not None else "in the working directory"
+            where = f" (resolved {base}: {str(path)!r})" if str(path) != raw else ""
             raise ConfigError(f"company_subnets: file not found: {raw!r}{where}")
         return read_labelled_subnet_file(path)
     if isinstance(raw, list):

@@ -35,9 +35,8 @@ def parquet_scans(frame: DataFrame) -> list[str]:
     return [line for line in executed_plan(frame).splitlines() if "FileScan parquet" in line]
 
 
-def generated_stages(frame: DataFrame) -> list[tuple[str, int]]:
-    """Each whole-stage generated class of the plan: its operators, and the bytecode size of its
-    largest method (the JIT does not compile a method over 8,000 bytes).
+def _codegen_stages(frame: DataFrame) -> list:
+    """Spark's (operators, Java source, bytecode statistics) of each whole-stage generated class.
 
     Planned without adaptive execution, whose plan shows no stages until it has run (a plan with
     a broadcast join is adaptive); each stage's generated code is the same. The alias gives the
@@ -47,17 +46,16 @@ def generated_stages(frame: DataFrame) -> list[tuple[str, int]]:
     found = []
     iterator = stages.iterator()
     while iterator.hasNext():
-        stage = iterator.next()
-        found.append((stage._1(), stage._3().maxMethodCodeSize()))
+        found.append(iterator.next())
     return found
+
+
+def generated_stages(frame: DataFrame) -> list[tuple[str, int]]:
+    """Each whole-stage generated class of the plan: its operators, and the bytecode size of its
+    largest method (the JIT does not compile a method over 8,000 bytes)."""
+    return [(stage._1(), stage._3().maxMethodCodeSize()) for stage in _codegen_stages(frame)]
 
 
 def generated_code(frame: DataFrame) -> list[str]:
-    """The Java source of each whole-stage generated class of the plan (see `generated_stages`)."""
-    with _session_conf(frame.sparkSession, "spark.sql.adaptive.enabled", "false"):
-        stages = frame.alias("_planned_again")._jdf.queryExecution().debug().codegenToSeq()
-    found = []
-    iterator = stages.iterator()
-    while iterator.hasNext():
-        found.append(iterator.next()._2())
-    return found
+    """The Java source of each whole-stage generated class of the plan."""
+    return [stage._2() for stage in _codegen_stages(frame)]

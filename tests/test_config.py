@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 import subprocess
 import sys
 import textwrap
@@ -210,3 +211,16 @@ def test_shipped_demo_config_loads_from_anywhere(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     config = load_config(demo_config_path())
     assert len(config.sources) >= 6 and config.company_subnets
+
+
+def test_a_dict_config_reads_relative_files_from_the_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    document = {"sources": [{"name": "a", "format": "cim", "path": "archive"}], "company_subnets": "nets.txt",
+                "output": {"path": "lake"}}
+    with pytest.raises(ConfigError, match=r"file not found: 'nets.txt' \(resolved in the working directory: "
+                                          + re.escape(repr(str(tmp_path / "nets.txt")))):
+        config_from_dict(document)
+    (tmp_path / "nets.txt").write_text("10.0.0.0/8\n")
+    config = config_from_dict(document)
+    assert (config.sources[0].path, config.output.path) == (str(tmp_path / "archive"), str(tmp_path / "lake"))
+    assert config.company_subnets == (ipaddress.ip_network("10.0.0.0/8"),)
