@@ -233,3 +233,20 @@ def test_every_table_is_readable_by_delta_rs_with_its_change_feed(spark, bi_lake
         changes = pa.table(DeltaTable(path).load_cdf(starting_version=0).read_all()).to_pylist()
         inserted = [c for c in changes if c["_change_type"] == "insert"]
         assert len(inserted) >= rows > 0  # every current row arrived through the feed
+
+
+def test_pairs_between_merges_the_days_sets_sorted_without_a_lambda(spark):
+    from smb_pipeline.bi.queries import pairs_between
+    from smb_pipeline.model.schemas import PAIRS_SCHEMA
+    from tests.plans import optimized_plan
+
+    day1, day2 = dt.date(2026, 11, 1), dt.date(2026, 11, 2)
+    t1, t2 = dt.datetime(2026, 11, 1, 5, tzinfo=dt.timezone.utc), dt.datetime(2026, 11, 2, 6, tzinfo=dt.timezone.utc)
+    rows = [(day1, "203.0.113.5", "10.0.0.5", 2, t1, t1, 10, 20, [445], ["smb"], ["fw-b"], ["d1"], 2, "id1"),
+            (day2, "203.0.113.5", "10.0.0.5", 3, t2, t2, 1, 2, [445, 139], ["smb", "netbios-ss"], ["fw-a", "fw-b"],
+             ["d1"], 3, "id2")]
+    frame = pairs_between(spark.createDataFrame(rows, PAIRS_SCHEMA), day1, day2)
+    (pair,) = frame.collect()
+    assert (pair.connections, pair.days_seen, pair.dest_ports, pair.apps, pair.sources) == (
+        5, 2, [139, 445], ["netbios-ss", "smb"], ["fw-a", "fw-b"])
+    assert "lambdafunction" not in optimized_plan(frame)

@@ -28,7 +28,9 @@ def _days(frame: DataFrame, start: dt.date, end: dt.date) -> DataFrame:
 
 
 def _distinct_flat(column: str) -> Column:
-    return F.array_sort(F.array_distinct(F.flatten(F.collect_list(column))))
+    """The distinct elements of the days' arrays, ascending. `sort_array`, not `array_sort`, whose
+    comparator is a lambda that Spark interprets (the arrays hold no nulls: both agree)."""
+    return F.sort_array(F.array_distinct(F.flatten(F.collect_list(column))))
 
 
 def _latest(pairs: DataFrame, column: str) -> Column:
