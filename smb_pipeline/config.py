@@ -201,7 +201,7 @@ def resolve_path(value: str, config_dir: Path | None) -> str:
     Without a config file (a dict built in code) a relative path means a path in the working
     directory, made absolute here: Delta names a table by path in SQL only with an absolute
     path (`storage.delta_io.table_ref`), and Spark's JVM does not follow Python's `chdir`."""
-    if _URI.match(value) or Path(value).is_absolute():
+    if not value or _URI.match(value) or Path(value).is_absolute():  # "" is left for validation
         return value
     return str(((config_dir or Path.cwd()) / value).resolve())
 

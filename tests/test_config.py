@@ -224,3 +224,14 @@ def test_a_dict_config_reads_relative_files_from_the_working_directory(tmp_path,
     config = config_from_dict(document)
     assert (config.sources[0].path, config.output.path) == (str(tmp_path / "archive"), str(tmp_path / "lake"))
     assert config.company_subnets == (ipaddress.ip_network("10.0.0.0/8"),)
+
+
+@pytest.mark.parametrize("config_dir", [None, "folder"])
+def test_an_empty_path_is_refused_not_read_as_a_folder(tmp_path, config_dir):
+    folder = tmp_path / "conf" if config_dir else None
+    base = {"sources": [{"name": "a", "format": "cim", "path": "archive"}], "output": {"path": "lake"}}
+    with pytest.raises(ConfigError, match=r"^output\.path: "):
+        config_from_dict({**base, "output": {"path": ""}}, folder)
+    with pytest.raises(ConfigError, match=r"^sources\.0\.path: "):
+        config_from_dict({**base, "sources": [{"name": "a", "format": "cim", "path": ""}]}, folder)
+    assert config_from_dict({**base, "alerts": {"special_ranges": ""}}, folder).alerts.special_ranges == ""  # no file
