@@ -3,26 +3,14 @@ size of the generated code."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from pyspark.sql import DataFrame
 
-from pyspark.sql import DataFrame, SparkSession
-
-
-@contextmanager
-def _session_conf(spark: SparkSession, key: str, value: str) -> Iterator[None]:
-    """`key` set to `value` in the session within, and set back after."""
-    previous = spark.conf.get(key)
-    spark.conf.set(key, value)
-    try:
-        yield
-    finally:
-        spark.conf.set(key, previous)
+from smb_pipeline.engine.session import session_settings
 
 
 def executed_plan(frame: DataFrame) -> str:
     """The executed plan as text, with scan metadata (pushed filters) at full length."""
-    with _session_conf(frame.sparkSession, "spark.sql.maxMetadataStringLength", "100000"):
+    with session_settings(frame.sparkSession, {"spark.sql.maxMetadataStringLength": "100000"}):
         return frame._jdf.queryExecution().executedPlan().toString()
 
 
@@ -41,7 +29,7 @@ def _codegen_stages(frame: DataFrame) -> list:
     Planned without adaptive execution, whose plan shows no stages until it has run (a plan with
     a broadcast join is adaptive); each stage's generated code is the same. The alias gives the
     frame a new query execution, planned now rather than the one it may have planned already."""
-    with _session_conf(frame.sparkSession, "spark.sql.adaptive.enabled", "false"):
+    with session_settings(frame.sparkSession, {"spark.sql.adaptive.enabled": "false"}):
         stages = frame.alias("_planned_again")._jdf.queryExecution().debug().codegenToSeq()
     found = []
     iterator = stages.iterator()

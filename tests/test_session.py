@@ -20,7 +20,8 @@ def test_built_session_keeps_utc_days_and_skips_partition_pruning_analysis(spark
 
 @pytest.mark.parametrize(("key", "value"), [("spark.sql.optimizer.dynamicPartitionPruning.enabled", "false"),
                                           ("spark.sql.session.timeZone", "UTC"),
-                                          ("spark.python.sql.dataFrameDebugging.enabled", "false")])
+                                          ("spark.python.sql.dataFrameDebugging.enabled", "false"),
+                                          ("spark.sql.icu.caseMappings.enabled", "false")])
 def test_connect_session_carries_the_same_settings(key, value):
     builder = remote_session_builder("sc://127.0.0.1:1")
     assert builder._options[key] == value  # the builder's settings, read before connecting: no server needed
