@@ -377,6 +377,28 @@ def test_undoing_the_run_that_created_a_table_empties_its_days_once(spark, tmp_p
     assert commits.undo_days(spark, path, "never-ran", D1, D1) is None
 
 
+def test_a_run_commit_found_in_the_recent_history_costs_no_spark_job_of_its_own(spark, tmp_path):
+    path = str(tmp_path / "days")
+    for run_id in ("run-1", "run-2"):
+        with commits.commits_tagged(spark, run_id):
+            delta_io.replace_days(spark.createDataFrame([(D1, run_id)], "event_date date, value string"), path, D1, D1)
+    context = spark.sparkContext
+
+    def jobs_of(group: str, action) -> tuple[object, int]:
+        context.setJobGroup(group, group)
+        try:
+            answer = action()
+        finally:
+            context.setLocalProperty("spark.jobGroup.id", None)
+        return answer, len(context.statusTracker().getJobIdsForGroup(group))
+
+    _, history_jobs = jobs_of("history-read", lambda: delta_io.table_history(spark, path, commits.RECENT_COMMITS))
+    for run_id, version in (("run-1", 0), ("run-2", 1), ("never-ran", None)):
+        # Only the jobs Delta runs to answer DESCRIBE HISTORY: none to aggregate or project its rows.
+        assert jobs_of(f"lookup-{run_id}", lambda run_id=run_id: commits.run_commit_version(spark, path, run_id)) == \
+            (version, history_jobs)
+
+
 def test_a_run_commit_is_found_beyond_the_recent_history_which_alone_answers_a_short_one(spark, tmp_path,
                                                                                           monkeypatch):
     path = str(tmp_path / "days")

@@ -42,21 +42,24 @@ def run_commit_version(spark: SparkSession, path: str, run_id: str) -> int | Non
 
     A run's data commits carry its run id, its undo `<run id>:undo`: asked for one, the other
     is never answered.
-    A run looks its commits up right after making them, so the recent history answers; the
-    whole retained history is read only when the run's commit is older than that.
+    A run looks its commits up right after making them, so the recent history answers: its
+    (at most `RECENT_COMMITS`) rows are the command's result, collected as they are without a
+    Spark job (an aggregation or even a projection over them would plan, compile and run one).
+    The whole retained history is read, and aggregated by Spark, only when the run's commit is
+    older than that.
     """
-    for limit in (RECENT_COMMITS, None):
-        try:
-            tagged = F.when(F.col("userMetadata") == run_id, F.col("version"))
-            row = table_history(spark, path, limit).agg(F.count("*"), F.max(tagged)).head()  # a few rows
-        except Exception as exc:
-            if is_absent(exc):
-                return None
-            raise
-        commits_read, version = (row[0], row[1]) if row else (0, None)
-        if version is not None or commits_read < RECENT_COMMITS:
-            return version  # found, or the recent read was the whole history
-    return None
+    tagged = F.when(F.col("userMetadata") == run_id, F.col("version"))
+    try:
+        recent = table_history(spark, path, RECENT_COMMITS).collect()  # whole rows: a projection is a job
+        found = [row["version"] for row in recent if row["userMetadata"] == run_id]
+        if found or len(recent) < RECENT_COMMITS:
+            return max(found, default=None)  # found, or the recent read was the whole history
+        row = table_history(spark, path).agg(F.max(tagged)).head()
+    except Exception as exc:
+        if is_absent(exc):
+            return None
+        raise
+    return row[0] if row else None
 
 
 def session_commit_version(spark: SparkSession, path: str) -> int | None:
