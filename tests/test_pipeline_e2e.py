@@ -199,6 +199,34 @@ def test_rerun_replaces_days_and_gives_the_same_table(spark, archive, tmp_path):
     assert delta_io.table_version(spark, str(tmp_path / "smb_allowed_daily")) == 2
 
 
+def _clean_copy(archive: Path, day: dt.date, out: Path) -> Path:
+    """`day`'s files of `archive` without the rows the pipeline rejects (no time, or an address
+    that is none), as one file under `out`."""
+    table = pq.read_table(archive / f"dt={day.isoformat()}")
+    clean = [i for i, row in enumerate(table.to_pylist())
+             if row["_time"] is not None and _address(row["src_ip"]) and _address(row["dest_ip"])]
+    (out / f"dt={day.isoformat()}").mkdir(parents=True)
+    pq.write_table(table.take(clean), out / f"dt={day.isoformat()}" / "part-0.parquet")
+    return out
+
+
+def test_a_rerun_without_rejected_rows_empties_its_days_rejects_without_reading_the_cache(spark, archive, tmp_path):
+    lake = tmp_path / "lake"
+    dirty = run_pipeline(spark, _config(archive, lake), FIRST_DAY, FIRST_DAY)
+    assert dirty.sources[0].rejected > 0
+    config = _config(_clean_copy(archive, FIRST_DAY, tmp_path / "clean"), lake)
+    planned = build_outputs(spark, config, FIRST_DAY, FIRST_DAY)
+    try:
+        plan = executed_plan(planned.rejects)
+    finally:
+        planned.release()
+    assert "LocalTableScan" in plan and "InMemoryTableScan" not in plan
+    clean = run_pipeline(spark, config, FIRST_DAY, FIRST_DAY)
+    assert clean.sources[0].rejected == 0 and clean.sources[0].aggregated > 0
+    assert spark.read.format("delta").load(str(lake / "rejected_events")).count() == 0
+    assert clean.versions["rejected_events"] == dirty.versions["rejected_events"] + 1
+
+
 def test_tables_are_readable_by_delta_rs(full_run, spark):
     from deltalake import DeltaTable
 

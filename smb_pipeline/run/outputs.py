@@ -100,6 +100,10 @@ def build_outputs(spark: SparkSession, config: PipelineConfig, start: dt.date, e
         skipped = [path for archive in archives for path in archive.files_skipped]
         no_data = [archive.config.name for archive in archives if archive.no_data]
         rejects = rejects_table(staged, _raw_of_rejected_rows(spark, archives, staged, reject_files, temp_views))
+        if not any(n for (_, _, status), n in status_rows.items() if status == STATUS_REJECTED):
+            # The counts say no row was rejected: the write still replaces the days (a rerun
+            # empties them), from an empty relation that Spark plans without reading the cache.
+            rejects = rejects.limit(0)
         return RunOutputs(pairs, rejects, daily, cached, skipped, no_data, temp_views)
     except BaseException:
         _release(spark, cached, temp_views)
