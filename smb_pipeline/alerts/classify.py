@@ -71,8 +71,8 @@ def with_address_class(frame: DataFrame, reference: AddressReference, ip_column:
     matched = match_subnets(matched, reference.special, hex_column).withColumnRenamed("cidr", special)
     address_class = (F.when(F.col(company).isNotNull(), F.lit(COMPANY))
                      .when(F.col(special).isNotNull(), F.lit(SPECIAL)).otherwise(F.lit(PUBLIC)))
-    return (matched.withColumn(f"{prefix}_class", address_class)
-            .withColumn(f"{prefix}_label", _label_of(F.col(company), reference.labels))
+    return (matched.withColumns({f"{prefix}_class": address_class,
+                                 f"{prefix}_label": _label_of(F.col(company), reference.labels)})
             .drop(company, special, *([] if key_column else [hex_column])))
 
 

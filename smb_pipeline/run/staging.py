@@ -137,9 +137,8 @@ def _normalized_group(archive: SourceArchive, group: FileGroup, context: FormatC
 
 def _of_source(frames: Sequence[DataFrame], archive: SourceArchive, context: FormatContext) -> DataFrame:
     """The schema groups' frames as one, tagged with the source and its format."""
-    return union_all(frames).withColumn("source", F.lit(context.source)).withColumn(
-        "vendor_product", F.lit(archive.format.name)
-    )
+    return union_all(frames).withColumns({"source": F.lit(context.source),
+                                          "vendor_product": F.lit(archive.format.name)})
 
 
 def canonical_candidates(archive: SourceArchive, context: FormatContext, check: RowCheck | None = None) -> DataFrame:

@@ -191,8 +191,8 @@ def _with_folder_day(frame: DataFrame, partitioned: bool) -> DataFrame:
 def with_row_position(frame: DataFrame) -> DataFrame:
     """Add where each row was read from: its file (`FILE_COLUMN`, also for the rejects table)
     and its index in that file (`ROW_INDEX_COLUMN`), which find the row again (`raw_rows`)."""
-    return frame.withColumn(FILE_COLUMN, F.col("_metadata.file_path")).withColumn(
-        ROW_INDEX_COLUMN, F.col("_metadata.row_index"))
+    return frame.withColumns({FILE_COLUMN: F.col("_metadata.file_path"),
+                              ROW_INDEX_COLUMN: F.col("_metadata.row_index")})
 
 
 def raw_rows(archives: Sequence[SourceArchive], files: Mapping[str, Collection[str]]) -> DataFrame | None:

@@ -72,14 +72,13 @@ def with_input_rejects(validated: DataFrame) -> DataFrame:
         "event time %s is more than %d day(s) from its folder's day %s",
         F.col("event_time").cast("string"), F.lit(MARGIN_DAYS), F.col(FOLDER_DAY_COLUMN).cast("string"),
     )
-    return validated.withColumn(
-        "reject_detail",
-        F.when(missing, detail_missing).when(implausible, detail_implausible).otherwise(F.col("reject_detail")),
-    ).withColumn(
-        "reject_reason",
-        F.when(missing, F.lit(REASON_MISSING_COLUMN)).when(implausible, F.lit(REASON_IMPLAUSIBLE_TIME))
-        .otherwise(F.col("reject_reason")),
-    )
+    return validated.withColumns({
+        "reject_detail":
+            F.when(missing, detail_missing).when(implausible, detail_implausible).otherwise(F.col("reject_detail")),
+        "reject_reason":
+            F.when(missing, F.lit(REASON_MISSING_COLUMN)).when(implausible, F.lit(REASON_IMPLAUSIBLE_TIME))
+            .otherwise(F.col("reject_reason")),
+    })
 
 
 def with_status(events: DataFrame, ports: Sequence[int], apps: Sequence[str]) -> DataFrame:

@@ -43,11 +43,9 @@ def with_validated_fields(df: DataFrame, stage_end: Callable[[DataFrame], DataFr
     the JIT, including the last, which the run extends with the status and the company-subnet
     join; it does not change the result.
     """
+    # Independent columns share one call: classic pyspark analyzes the whole plan at each call.
     checked = (
-        df.withColumnRenamed("src_ip", "_raw_src_ip")
-        .withColumnRenamed("dest_ip", "_raw_dest_ip")
-        .withColumnRenamed("src_port", "_raw_src_port")
-        .withColumnRenamed("dest_port", "_raw_dest_port")
+        df.withColumnsRenamed({name: f"_raw_{name}" for name in ("src_ip", "dest_ip", "src_port", "dest_port")})
         .transform(with_ip_hex, "_raw_src_ip", _SRC_KEY, "_src_quad")
         .transform(stage_end)
         .transform(with_ip_hex, "_raw_dest_ip", _DEST_KEY, "_dest_quad")
@@ -68,14 +66,13 @@ def with_validated_fields(df: DataFrame, stage_end: Callable[[DataFrame], DataFr
         reason = F.when(failed, F.lit(code)).otherwise(reason)
         detail = F.when(failed, message).otherwise(detail)
     return (
-        checked.withColumn("reject_reason", reason)
-        .withColumn("reject_detail", detail)
+        checked.withColumns({"reject_reason": reason, "reject_detail": detail})
         .transform(stage_end)
         .transform(with_ip_text, _SRC_KEY, "src_ip", "_src_quad")
         .transform(stage_end)
         .transform(with_ip_text, _DEST_KEY, "dest_ip", "_dest_quad")
         .transform(stage_end)
-        .withColumn("src_port", F.when(src_port_ok, F.col("_raw_src_port").cast("int")))
-        .withColumn("dest_port", F.when(dest_port_ok, F.col("_raw_dest_port").cast("int")))
+        .withColumns({"src_port": F.when(src_port_ok, F.col("_raw_src_port").cast("int")),
+                      "dest_port": F.when(dest_port_ok, F.col("_raw_dest_port").cast("int"))})
         .drop("_raw_src_ip", "_raw_dest_ip", "_raw_src_port", "_raw_dest_port")
     )
