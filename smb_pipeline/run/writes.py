@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 
@@ -69,8 +70,13 @@ def write_outputs(
 
 def _run_versions(spark: SparkSession, tables: dict[str, str], run_id: str) -> dict[str, int]:
     """Each table's version the run committed, found by the run's tag: a table's latest version
-    may already be another run's commit (runs on other days commit concurrently)."""
-    versions = {name: commits.run_commit_version(spark, path, run_id) for name, path in tables.items()}
+    may already be another run's commit (runs on other days commit concurrently).
+
+    The lookups are independent reads of the tables' logs, mostly driver work (in a fresh JVM,
+    Delta's code not yet compiled), while the executors are idle: they run concurrently."""
+    with ThreadPoolExecutor(max_workers=len(tables)) as pool:
+        found = pool.map(lambda path: commits.run_commit_version(spark, path, run_id), tables.values())
+        versions = dict(zip(tables, found, strict=True))
     return {name: version for name, version in versions.items() if version is not None}
 
 
