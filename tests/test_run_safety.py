@@ -9,6 +9,7 @@ resume file.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import shutil
@@ -31,11 +32,13 @@ from smb_pipeline.config import config_from_dict
 from smb_pipeline.demo.generate import COMPANY_SUBNETS, generate_cim_archive
 from smb_pipeline.errors import ConcurrencyError
 from smb_pipeline.operations.runlog import RUNS_SCHEMA, RUNS_TABLE, logged_run
+from smb_pipeline.run import writes
 from smb_pipeline.run.claims import CLAIMS_SCHEMA, RunClaims
 from smb_pipeline.run.pipeline import run_pipeline
 from smb_pipeline.run.writes import RunControl
-from smb_pipeline.storage import commits, delta_io
+from smb_pipeline.storage import commits, delta_io, registration
 from tests.conftest import TEST_SPARK_CONF
+from tests.plans import jobs_of
 from tests.test_pipeline_e2e import expected_run
 
 D1 = dt.date(2026, 9, 1)
@@ -302,6 +305,32 @@ def test_a_failure_after_the_first_commit_keeps_another_runs_commit_on_other_day
     assert _rejects(lake) == rejects_before + counts_d3["rejected"]
 
 
+def test_after_its_last_commit_a_run_reads_its_versions_and_registers_its_tables_with_signals_deferred(
+        spark, tmp_path, monkeypatch):
+    archive, lake = _archive(tmp_path / "cim"), tmp_path / "lake"
+    deferred: list[str] = []
+
+    @contextlib.contextmanager
+    def protected():
+        deferred.append("deferred")
+        try:
+            yield
+        finally:
+            deferred.pop()
+
+    seen: list[tuple[str, bool]] = []
+    real_versions, real_register = writes._run_versions, registration.register_table
+    monkeypatch.setattr(writes, "_run_versions",
+                        lambda *a: seen.append(("versions", bool(deferred))) or real_versions(*a))
+    monkeypatch.setattr(registration, "register_table",
+                        lambda *a: seen.append((a[2], bool(deferred))) or real_register(*a))
+    run_pipeline(spark, _config(archive, lake, database="smb_deferred"), D1, D1, RunControl(protected=protected))
+    # (The alerts step registers smb_alerts before its commit: a stop there is undone.)
+    after_commits = seen[seen.index(("versions", True)):]
+    assert after_commits == [("versions", True), ("smb_allowed_daily", True), ("rejected_events", True),
+                             ("smb_alerts", True)]
+
+
 def _versions_of_run(table: Path, run_id: str) -> int:
     """The latest version of `table` whose commit carries `run_id`, as delta-rs reads the log."""
     return max(entry["version"] for entry in DeltaTable(str(table)).history() if entry.get("userMetadata") == run_id)
@@ -382,21 +411,13 @@ def test_a_run_commit_found_in_the_recent_history_costs_no_spark_job_of_its_own(
     for run_id in ("run-1", "run-2"):
         with commits.commits_tagged(spark, run_id):
             delta_io.replace_days(spark.createDataFrame([(D1, run_id)], "event_date date, value string"), path, D1, D1)
-    context = spark.sparkContext
-
-    def jobs_of(group: str, action) -> tuple[object, int]:
-        context.setJobGroup(group, group)
-        try:
-            answer = action()
-        finally:
-            context.setLocalProperty("spark.jobGroup.id", None)
-        return answer, len(context.statusTracker().getJobIdsForGroup(group))
-
-    _, history_jobs = jobs_of("history-read", lambda: delta_io.table_history(spark, path, commits.RECENT_COMMITS))
+    _, history_jobs = jobs_of(spark, "history-read",
+                              lambda: delta_io.table_history(spark, path, commits.RECENT_COMMITS))
     for run_id, version in (("run-1", 0), ("run-2", 1), ("never-ran", None)):
         # Only the jobs Delta runs to answer DESCRIBE HISTORY: none to aggregate or project its rows.
-        assert jobs_of(f"lookup-{run_id}", lambda run_id=run_id: commits.run_commit_version(spark, path, run_id)) == \
-            (version, history_jobs)
+        found, jobs = jobs_of(spark, f"lookup-{run_id}",
+                              lambda run_id=run_id: commits.run_commit_version(spark, path, run_id))
+        assert (found, len(jobs)) == (version, len(history_jobs))
 
 
 def test_a_run_commit_is_found_beyond_the_recent_history_which_alone_answers_a_short_one(spark, tmp_path,

@@ -23,8 +23,9 @@ log = logging.getLogger("smb_pipeline")
 @dataclass
 class RunControl:
     """How the caller steers a run: the id every commit of the run carries (so that an undo
-    finds the run's own commits), and `checkpoint(stage)`, called at each safe point, which
-    raises to stop the run there (signals, a lost claim)."""
+    finds the run's own commits), `checkpoint(stage)`, called at each safe point, which
+    raises to stop the run there (signals, a lost claim), and `protected()`, within which
+    nothing may stop the run (an undo; the bookkeeping after the last commit)."""
 
     run_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     checkpoint: Callable[[str], None] = lambda stage: None
@@ -61,10 +62,12 @@ def write_outputs(
                 for path in tables.values():
                     commits.undo_days(spark, path, control.run_id, start, end)
             raise
-    versions = _run_versions(spark, tables, control.run_id)
-    if config.output.database:
-        for name, path in tables.items():
-            registration.register_table(spark, config.output.database, name, path)
+    # Committed: a stop now would leave the commits in place without an undo; it waits until the run ends.
+    with control.protected():
+        versions = _run_versions(spark, tables, control.run_id)
+        if config.output.database:
+            for name, path in tables.items():
+                registration.register_table(spark, config.output.database, name, path)
     return versions
 
 
