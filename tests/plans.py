@@ -1,11 +1,28 @@
-"""Reading physical plans in tests: the scan's pushed and partition filters, untruncated, and the
-size of the generated code."""
+"""Reading physical plans in tests: the scan's pushed and partition filters, untruncated, the
+size of the generated code, and the Spark jobs an action ran."""
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame
+from collections.abc import Callable
+from typing import TypeVar
+
+from pyspark.sql import DataFrame, SparkSession
 
 from smb_pipeline.engine.session import session_settings
+
+T = TypeVar("T")
+
+
+def jobs_of(spark: SparkSession, group: str, action: Callable[[], T]) -> tuple[T, list[int]]:
+    """`action()`'s answer and the ids of the Spark jobs it ran, by a job group of its own
+    (`group`: unique in the session)."""
+    context = spark.sparkContext
+    context.setJobGroup(group, group)
+    try:
+        answer = action()
+    finally:
+        context.setLocalProperty("spark.jobGroup.id", None)
+    return answer, list(context.statusTracker().getJobIdsForGroup(group))
 
 
 def executed_plan(frame: DataFrame) -> str:

@@ -18,6 +18,7 @@ from smb_pipeline.operations.backfill import backfill, batches, contiguous_range
 from smb_pipeline.operations.maintenance import check_retention, maintain
 from smb_pipeline.operations.runlog import RUNS_TABLE, logged_run
 from smb_pipeline.sources.reader import read_source
+from tests.plans import jobs_of
 
 FIRST_DAY = dt.date(2026, 10, 1)
 
@@ -145,15 +146,10 @@ def test_maintain_compacts_and_guards_retention(spark, archive, tmp_path):
         logged_run(spark, config, FIRST_DAY + dt.timedelta(days=day), FIRST_DAY + dt.timedelta(days=day), "run")
     with pytest.raises(ConfigError, match="below Delta's safe 168 h"):
         check_retention(1, force=False)
-    spark.sparkContext.setJobGroup("maintain", "maintain")
-    try:
-        reports = maintain(spark, config, today=FIRST_DAY + dt.timedelta(days=3))
-    finally:
-        spark.sparkContext.setLocalProperty("spark.jobGroup.id", None)
+    reports, jobs = jobs_of(spark, "maintain", lambda: maintain(spark, config, today=FIRST_DAY + dt.timedelta(days=3)))
     # Work sized to the table: no 10,000-task listing or 50-task snapshot stage for a few files.
     tracker = spark.sparkContext.statusTracker()
-    stages = [tracker.getStageInfo(s) for j in tracker.getJobIdsForGroup("maintain")
-              for s in tracker.getJobInfo(j).stageIds]
+    stages = [tracker.getStageInfo(s) for j in jobs for s in tracker.getJobInfo(j).stageIds]
     assert stages and max(stage.numTasks for stage in stages if stage) <= 10
     assert spark.conf.get("spark.sql.sources.parallelPartitionDiscovery.parallelism") == "10000"  # restored
     assert [r.table for r in reports] == ["smb_allowed_daily", "rejected_events", "smb_alerts"]

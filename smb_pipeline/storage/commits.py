@@ -48,13 +48,12 @@ def run_commit_version(spark: SparkSession, path: str, run_id: str) -> int | Non
     The whole retained history is read, and aggregated by Spark, only when the run's commit is
     older than that.
     """
-    tagged = F.when(F.col("userMetadata") == run_id, F.col("version"))
     try:
         recent = table_history(spark, path, RECENT_COMMITS).collect()  # whole rows: a projection is a job
         found = [row["version"] for row in recent if row["userMetadata"] == run_id]
         if found or len(recent) < RECENT_COMMITS:
             return max(found, default=None)  # found, or the recent read was the whole history
-        row = table_history(spark, path).agg(F.max(tagged)).head()
+        row = table_history(spark, path).agg(F.max(F.when(F.col("userMetadata") == run_id, F.col("version")))).head()
     except Exception as exc:
         if is_absent(exc):
             return None
