@@ -1,5 +1,5 @@
 """Reading physical plans in tests: the scan's pushed and partition filters, untruncated, the
-size of the generated code, and the Spark jobs an action ran."""
+size of the generated code, the Spark jobs an action ran, and the calls it made into the JVM."""
 
 from __future__ import annotations
 
@@ -23,6 +23,26 @@ def jobs_of(spark: SparkSession, group: str, action: Callable[[], T]) -> tuple[T
     finally:
         context.setLocalProperty("spark.jobGroup.id", None)
     return answer, list(context.statusTracker().getJobIdsForGroup(group))
+
+
+def jvm_calls(action: Callable[[], T]) -> tuple[T, int]:
+    """`action()`'s answer and how many calls it made from Python into the JVM (classic
+    pyspark: py4j commands), counted on the connection class that sends them."""
+    from py4j.clientserver import ClientServerConnection
+
+    send = ClientServerConnection.send_command
+    calls = 0
+
+    def counted(connection, command):
+        nonlocal calls
+        calls += 1
+        return send(connection, command)
+
+    ClientServerConnection.send_command = counted  # type: ignore[method-assign]
+    try:
+        return action(), calls
+    finally:
+        ClientServerConnection.send_command = send  # type: ignore[method-assign]
 
 
 def executed_plan(frame: DataFrame) -> str:

@@ -7,6 +7,7 @@ import random
 import re
 
 from smb_pipeline.transforms.ip import with_ip_hex, with_ip_text
+from tests.plans import jvm_calls
 
 
 def with_canonical_ip(df, text_column: str, ip_column: str, as_written: bool = True):
@@ -117,3 +118,13 @@ def test_hex_key_orders_like_the_address(spark):
         parsed = ipaddress.ip_address(address)
         number = int(parsed) + (0xFFFF << 32 if parsed.version == 4 else 0)
         assert hexes[address] == f"{number:032x}"
+
+
+def test_an_address_is_parsed_by_a_few_calls_into_the_jvm(spark):
+    """Each parsing step reaches the JVM as one SQL expression. Built with pyspark's column
+    functions (a call per function and literal), one address's key and text took about 1,400
+    calls, and a run's validation a third of a warm run's driver time."""
+    frame = spark.createDataFrame([("10.1.2.3",), ("2001:db8::1",)], "ip string")
+    canonical, calls = jvm_calls(lambda: with_canonical_ip(frame, "ip", "canonical"))
+    assert calls < 200
+    assert [r.canonical for r in canonical.collect()] == ["10.1.2.3", "2001:db8::1"]
