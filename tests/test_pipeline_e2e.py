@@ -11,6 +11,7 @@ import datetime as dt
 import ipaddress
 import os
 import re
+import threading
 from collections import defaultdict
 from pathlib import Path
 
@@ -370,6 +371,27 @@ def test_a_cache_is_compressed_or_not_as_the_session_said_when_it_was_declared(s
         sizes[bool(setting)] = sum(rdd.memSize() for rdd in spark.sparkContext._jsc.sc().getRDDStorageInfo())
         cached.unpersist()
     assert sizes[True] > 10 * sizes[False] > 0, sizes
+
+
+def test_the_staged_rows_plan_is_built_while_the_census_runs(spark, archive, tmp_path, monkeypatch):
+    """Building the plan is driver work and the census the executors': the census waits here
+    until the plan's building has begun, which a run that builds it after the census never does."""
+    building = threading.Event()
+    census_saw_building: list[bool] = []
+    stage, count = outputs.stage_sources, outputs.count_rows
+
+    def staging(*args, **kwargs):
+        building.set()
+        return stage(*args, **kwargs)
+
+    def census(*args, **kwargs):
+        census_saw_building.append(building.wait(timeout=60))
+        return count(*args, **kwargs)
+
+    monkeypatch.setattr(outputs, "stage_sources", staging)
+    monkeypatch.setattr(outputs, "count_rows", census)
+    build_outputs(spark, _config(archive, tmp_path), FIRST_DAY, FIRST_DAY).release()
+    assert census_saw_building == [True]
 
 
 def test_pairs_are_aggregated_and_written_with_one_shuffle(spark, archive, tmp_path):

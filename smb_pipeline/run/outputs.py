@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from pyspark import StorageLevel
@@ -20,7 +21,7 @@ from smb_pipeline.model.dates import days_between
 from smb_pipeline.model.results import SourceCounts
 from smb_pipeline.model.statuses import STATUS_REJECTED, STATUS_SMB
 from smb_pipeline.run.counts import collect_counts, count_rows, summarize_counts
-from smb_pipeline.run.staging import stage_sources
+from smb_pipeline.run.staging import Staging, stage_sources
 from smb_pipeline.sources.reader import SourceArchive, raw_rows, read_source, reading_inputs
 from smb_pipeline.storage import delta_io
 from smb_pipeline.transforms.aggregate import aggregate_daily_pairs
@@ -75,14 +76,12 @@ def build_outputs(spark: SparkSession, config: PipelineConfig, start: dt.date, e
     """
     archives = read_sources(spark, config, start, end)
     log.info("counting rows of %d source(s) for %s..%s", len(archives), start, end)
-    census_rows = count_rows(archives, config, start, end)
+    census_rows, staging = _census_and_staging(archives, config, start, end)
 
     log.info("normalizing, validating and filtering prefilter survivors")
     cached: list[DataFrame] = []
     temp_views: list[str] = []
     try:
-        implausible = {source for (source, _, kind), n in census_rows.items() if kind == "implausible" and n}
-        staging = stage_sources(archives, config, start, end, implausible)
         staged = _persisted(company_flagged(staging.frame, config), cached)
         with reading_inputs(archives):
             status_rows, kept_rows, reject_files = _status_and_kept_counts(staged)
@@ -108,6 +107,25 @@ def build_outputs(spark: SparkSession, config: PipelineConfig, start: dt.date, e
     except BaseException:
         _release(spark, cached, temp_views)
         raise
+
+
+def _census_and_staging(archives: list[SourceArchive], config: PipelineConfig, start: dt.date,
+                        end: dt.date) -> tuple[dict[tuple, int], Staging]:
+    """The census (`run.counts.count_rows`) and the staged rows' plan (`run.staging.stage_sources`).
+
+    The plan is built while the census runs: building it is driver work (analysis of a deep
+    plan, about a second in a fresh JVM), the census is the executors'. The plan assumes that no
+    source has rows with an implausible time; in the rare run whose census finds some, it is
+    built again with those sources.
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        census = pool.submit(count_rows, archives, config, start, end)
+        staging = stage_sources(archives, config, start, end)
+        census_rows = census.result()
+    implausible = {source for (source, _, kind), n in census_rows.items() if kind == "implausible" and n}
+    if implausible:
+        staging = stage_sources(archives, config, start, end, implausible)
+    return census_rows, staging
 
 
 # The run's cache of staged rows is filled uncompressed: compressing gathers statistics per value
