@@ -126,5 +126,5 @@ def test_an_address_is_parsed_by_a_few_calls_into_the_jvm(spark):
     calls, and a run's validation a third of a warm run's driver time."""
     frame = spark.createDataFrame([("10.1.2.3",), ("2001:db8::1",)], "ip string")
     canonical, calls = jvm_calls(lambda: with_canonical_ip(frame, "ip", "canonical"))
-    assert calls < 200
+    assert 0 < calls < 200  # counted where pyspark sends them: classic mode, pinned threads
     assert [r.canonical for r in canonical.collect()] == ["10.1.2.3", "2001:db8::1"]

@@ -375,9 +375,11 @@ def test_a_cache_is_compressed_or_not_as_the_session_said_when_it_was_declared(s
 
 def test_the_staged_rows_plan_is_built_while_the_census_runs(spark, archive, tmp_path, monkeypatch):
     """Building the plan is driver work and the census the executors': the census waits here
-    until the plan's building has begun, which a run that builds it after the census never does."""
+    until the plan's building has begun, which a run that builds it after the census never does.
+    The census keeps the caller's thread (its job group and tags), the plan is built on another."""
     building = threading.Event()
     census_saw_building: list[bool] = []
+    census_threads: list[threading.Thread] = []
     stage, count = outputs.stage_sources, outputs.count_rows
 
     def staging(*args, **kwargs):
@@ -385,13 +387,15 @@ def test_the_staged_rows_plan_is_built_while_the_census_runs(spark, archive, tmp
         return stage(*args, **kwargs)
 
     def census(*args, **kwargs):
-        census_saw_building.append(building.wait(timeout=60))
+        census_saw_building.append(building.wait(timeout=20))
+        census_threads.append(threading.current_thread())
         return count(*args, **kwargs)
 
     monkeypatch.setattr(outputs, "stage_sources", staging)
     monkeypatch.setattr(outputs, "count_rows", census)
     build_outputs(spark, _config(archive, tmp_path), FIRST_DAY, FIRST_DAY).release()
     assert census_saw_building == [True]
+    assert census_threads == [threading.current_thread()]
 
 
 def test_pairs_are_aggregated_and_written_with_one_shuffle(spark, archive, tmp_path):

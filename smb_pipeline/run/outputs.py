@@ -113,15 +113,16 @@ def _census_and_staging(archives: list[SourceArchive], config: PipelineConfig, s
                         end: dt.date) -> tuple[dict[tuple, int], Staging]:
     """The census (`run.counts.count_rows`) and the staged rows' plan (`run.staging.stage_sources`).
 
-    The plan is built while the census runs: building it is driver work (analysis of a deep
-    plan, about a second in a fresh JVM), the census is the executors'. The plan assumes that no
-    source has rows with an implausible time; in the rare run whose census finds some, it is
-    built again with those sources.
+    The plan is built on a helper thread while the census runs: building it is driver work
+    (analysis of a deep plan, about a second in a fresh JVM), the census is the executors'. The
+    census stays on the caller's thread, with its job group, tags and signal handling; building
+    runs no Spark job. The plan assumes that no source has rows with an implausible time; in the
+    rare run whose census finds some, it is built again with those sources.
     """
     with ThreadPoolExecutor(max_workers=1) as pool:
-        census = pool.submit(count_rows, archives, config, start, end)
-        staging = stage_sources(archives, config, start, end)
-        census_rows = census.result()
+        planned = pool.submit(stage_sources, archives, config, start, end)
+        census_rows = count_rows(archives, config, start, end)
+        staging = planned.result()
     implausible = {source for (source, _, kind), n in census_rows.items() if kind == "implausible" and n}
     if implausible:
         staging = stage_sources(archives, config, start, end, implausible)

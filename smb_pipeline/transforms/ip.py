@@ -36,7 +36,7 @@ _DOT = r"\."
 
 
 def _name(column: str) -> str:
-    """A column name as a SQL identifier."""
+    """A top-level column's name as a SQL identifier (quoted whole: a dot is part of the name)."""
     return "`" + column.replace("`", "``") + "`"
 
 
