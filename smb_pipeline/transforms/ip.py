@@ -207,8 +207,17 @@ def with_ip_hex(df: DataFrame, text_column: str, hex_column: str, quad_column: s
     return _with_steps(df, steps_sql).drop(*step_columns)
 
 
+# Two facts about a key, each in the two forms the module needs: a column for the subnet joins
+# (`transforms.subnets`, whose conditions name each side's columns) and SQL text for the steps.
+
+
 def is_ipv4_hex(hex_col: Column) -> Column:
     return hex_col.startswith(IPV4_MAPPED_PREFIX)
+
+
+def _is_ipv4_key(key: str) -> str:
+    """`is_ipv4_hex` as SQL text."""
+    return f"startswith({key}, {_text(IPV4_MAPPED_PREFIX)})"
 
 
 def _top32(hex_col: Column, first_digit: int) -> Column:
@@ -217,6 +226,7 @@ def _top32(hex_col: Column, first_digit: int) -> Column:
 
 
 def _top32_sql(key: str, first_digit: int) -> str:
+    """`_top32` as SQL text."""
     return f"CAST(conv(substring({key}, {first_digit}, 8), 16, 10) AS BIGINT)"
 
 
@@ -277,7 +287,7 @@ def with_ip_text(df: DataFrame, hex_column: str, ip_column: str, quad_column: st
     step_columns = [f"_{ip_column}_{step}" for step in ("groups", "mask", "run")]
     groups, mask, run = map(_name, step_columns)
     key = _name(hex_column)
-    is_ipv4 = f"startswith({key}, '{IPV4_MAPPED_PREFIX}')"
+    is_ipv4 = _is_ipv4_key(key)
     text = (f"CASE WHEN {key} IS NULL THEN NULL WHEN {is_ipv4} THEN {_ipv4_text(key)} "
             f"ELSE {_ipv6_text(groups, mask, run)} END")
     steps = {
